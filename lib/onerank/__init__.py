@@ -1,0 +1,17 @@
+"""onerank: sequential rank-1 learning, after Vandchali, Liao and Kyrillidis,
+"One Rank at a Time: Cascading Error Dynamics in Sequential Learning" (TMLR, arXiv:2505.22602).
+
+Modules
+-------
+problems   synthetic instances Y = W* X + E (``make_problem``)
+rank1      the rank-1 subproblem: ``exact`` (Lemma 1) and ``gd`` (eq. 5)
+deflation  Algorithms 1 and 2 (``deflate``)
+schedules  budgets of gradient steps (``allocate``, the alpha family)
+rowspace   the exact row-space coordinates every solver works in
+config     the run profile (``ONERANK_PROFILE``) and the data folder (``ONERANK_DATA``)
+"""
+
+from . import config, deflation, problems, rank1, rowspace, schedules
+
+__all__ = ["config", "deflation", "problems", "rank1", "rowspace", "schedules"]
+__version__ = "0.1.0"
