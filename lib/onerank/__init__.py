@@ -7,11 +7,12 @@ problems   synthetic instances Y = W* X + E (``make_problem``)
 rank1      the rank-1 subproblem: ``exact`` (Lemma 1) and ``gd`` (eq. 5)
 deflation  Algorithms 1 and 2 (``deflate``)
 schedules  budgets of gradient steps (``allocate``, the alpha family)
+theory     the cascade bounds: ``gaps``, ``unroll``, ``theorem1_bound``, ``measure``
 rowspace   the exact row-space coordinates every solver works in
 config     the run profile (``ONERANK_PROFILE``) and the data folder (``ONERANK_DATA``)
 """
 
-from . import config, deflation, problems, rank1, rowspace, schedules
+from . import config, deflation, problems, rank1, rowspace, schedules, theory
 
-__all__ = ["config", "deflation", "problems", "rank1", "rowspace", "schedules"]
+__all__ = ["config", "deflation", "problems", "rank1", "rowspace", "schedules", "theory"]
 __version__ = "0.1.0"

@@ -1,0 +1,142 @@
+"""Each formula of onerank.theory against a direct, slow evaluation written from the math."""
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from onerank import theory
+
+
+def random_spectrum(rng, p=8):
+    s = np.sort(rng.uniform(0.1, 10, p))[::-1]
+    if rng.random() < 0.3:
+        s[2] = s[1]                      # a repeated value: zero gap
+    return s
+
+
+def slow_gap(s, j):
+    others = [abs(s[j] - s[i]) for i in range(j + 1, len(s))]
+    return min(others + [s[j]])
+
+
+@pytest.mark.parametrize("seed", range(50))
+def test_gaps_and_factors(seed):
+    rng = np.random.default_rng(seed)
+    s = random_spectrum(rng)
+    T = theory.gaps(s)
+    for j in range(len(s)):
+        assert T[j] == pytest.approx(slow_gap(s, j), abs=0)
+        rho = 2 + 6 * s[j] / T[j] if T[j] > 0 else np.inf
+        assert theory.amplification_factors(s)[j] == pytest.approx(rho)
+
+
+@pytest.mark.parametrize("seed", range(50))
+def test_unroll_equals_recurrence_exactly_in_rationals(seed):
+    rng = np.random.default_rng(seed)
+    r = int(rng.integers(1, 9))
+    a = np.array([Fraction(int(x), int(y)) for x, y in rng.integers(1, 50, (r, 2))], dtype=object)
+    b = np.array([Fraction(int(x), int(y)) for x, y in rng.integers(0, 50, (r, 2)) + [0, 1]], dtype=object)
+    Q = theory.recurrence(a, b)
+    assert list(Q) == list(theory.unroll(a, b))        # exact equality, no tolerance
+    # and each entry from the definition Q_{k+1} = a_k Q_k + b_k
+    q = Fraction(0)
+    for k in range(r):
+        q = a[k] * q + b[k]
+        assert Q[k + 1] == q
+
+
+def slow_double_sum(s, sx, dn, r, product_gap):
+    T = [slow_gap(s, j) for j in range(len(s))]
+    total = 0.0
+    for k in range(1, r + 1):
+        for kp in range(1, k + 1):
+            prod = 1.0
+            for j in range(kp + 1, k + 1):
+                prod *= 2 + 6 * s[j - 1] / T[(k if product_gap == "outer" else j) - 1]
+            total += sx * dn[kp - 1] * prod
+    return total
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_theorem1_variants_against_the_formulas(seed):
+    rng = np.random.default_rng(seed)
+    s = np.sort(rng.uniform(0.5, 10, 10))[::-1]
+    r = int(rng.integers(1, 9))
+    dn, sx = rng.uniform(0, 0.1, r), rng.uniform(0.5, 2)
+    tail2, tail1 = np.sqrt(np.sum(s[r:] ** 2)), np.sum(s[r:])
+    T = [slow_gap(s, j) for j in range(10)]
+    rho = [2 + 6 * s[j] / T[j] for j in range(10)]
+    corrected = theory.theorem1_bound(s, sx, dn, r)
+    assert corrected == pytest.approx(tail2 + slow_double_sum(s, sx, dn, r, "inner"), rel=1e-12)
+    assert theory.theorem1_bound(s, sx, dn, r, tail="l1") == pytest.approx(tail1 + corrected - tail2, rel=1e-12)
+    assert theory.theorem1_bound(s, sx, dn, r, variant="paper") == pytest.approx(
+        tail2 + slow_double_sum(s, sx, dn, r, "outer"), rel=1e-12)
+    sharp = tail2 + sum(sx * dn[kp - 1] * np.prod([rho[j - 1] for j in range(kp + 1, r + 1)])
+                        for kp in range(1, r + 1))
+    assert theory.theorem1_bound(s, sx, dn, r, variant="sharp") == pytest.approx(sharp, rel=1e-12)
+    notes = tail2 + sum(np.prod(rho[: k - 1]) * dn[k - 1] for k in range(1, r + 1))
+    assert theory.theorem1_bound(s, sx, dn, r, variant="notes") == pytest.approx(notes, rel=1e-12)
+    assert sharp <= corrected + 1e-12                 # the double sum contains the sharp term
+
+
+def test_hypothesis_margins():
+    s = np.array([10.0, 7.0, 6.5, 1.0])
+    h = theory.theorem1_hypothesis(s, 1.0, [0.1, 0.05, 0.0], 3)
+    np.testing.assert_allclose(h.half_gaps, [1.5, 0.25, 2.75])
+    Q2 = 0.1
+    Q3 = (2 + 6 * 7 / 0.5) * Q2 + 0.05
+    np.testing.assert_allclose(h.cumulative, [0.0, Q2, Q3])
+    assert h.holds.tolist() == [True, True, False] and not h.all
+
+
+def test_zero_errors_give_the_tail_even_with_zero_gaps():
+    s = np.array([5.0, 5.0, 2.0, 1.0])
+    for variant in theory.VARIANTS:
+        assert theory.theorem1_bound(s, 1.0, np.zeros(3), 3, variant=variant) == pytest.approx(1.0)
+
+
+def test_lemma2_bound_formula():
+    assert theory.lemma2_bound(0.1, 10.0, 1.0) == pytest.approx(0.1 * (1 + np.sqrt(2) * 10 / 0.9))
+    assert np.isinf(theory.lemma2_bound(1.0, 10.0, 1.0))
+
+
+@pytest.mark.parametrize(
+    "call,match",
+    [
+        (lambda: theory.gaps([1.0, 2.0]), "sorted non-increasingly"),
+        (lambda: theory.gaps([1.0, -1.0]), "nonnegative"),
+        (lambda: theory.theorem1_bound([3.0, 2.0, 1.0], 1.0, [0.1], 2), "at least r = 2"),
+        (lambda: theory.theorem1_bound([3.0, 2.0, 1.0], 1.0, [0.1, 0.1], 4), "r must be <= 3"),
+        (lambda: theory.theorem1_bound([3.0, 2.0, 1.0], 1.0, [0.1, 0.1], 2, variant="x"), "variant must be one of"),
+        (lambda: theory.theorem1_bound([3.0, 2.0, 1.0], -1.0, [0.1, 0.1], 2), "sigma_max_X must be >= 0"),
+        (lambda: theory.theorem1_bound([3.0, 2.0, 1.0], 1.0, [0.1, -0.1], 2), "delta_norms must be nonnegative"),
+        (lambda: theory.unroll([1.0, 2.0], [1.0]), "same nonzero length"),
+    ],
+)
+def test_bad_input(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_measure_against_direct_computation():
+    from onerank import deflation, problems
+
+    p = problems.make_problem(10, 14, 30, 4, noise="gaussian", noise_level=0.1, seed=3)
+    res = deflation.deflate(p.Y, p.X, [40, 30, 20], seed=0)
+    m = theory.measure(res, p.Y, p.X)
+    P = np.linalg.pinv(p.X) @ p.X
+    U, s, Vt = np.linalg.svd(p.Y @ P)
+    ideal = p.Y @ P
+    for k in range(3):
+        D = res.residuals[k] @ P - ideal
+        assert m.deviation_fro[k] == pytest.approx(np.linalg.norm(D), abs=1e-10)
+        assert m.deviation_spec[k] == pytest.approx(np.linalg.norm(D, 2), abs=1e-10)
+        a_s, b_s = res.exact_components[k]
+        piece = s[k] * np.outer(U[:, k], Vt[k])
+        assert m.step_change[k] == pytest.approx(np.linalg.norm(np.outer(b_s, a_s @ p.X) - piece), abs=1e-9)
+        a, b = res.components[k]
+        assert m.delta_X[k] == pytest.approx(np.linalg.norm((np.outer(b, a) - np.outer(b_s, a_s)) @ p.X), rel=1e-9)
+        ideal = ideal - piece
+    assert m.outside == pytest.approx(np.linalg.norm(p.Y - p.Y @ P), rel=1e-9)
+    assert m.sigma_max_X == pytest.approx(np.linalg.norm(p.X, 2), rel=1e-12)
+    np.testing.assert_allclose(m.sigma[:10], s[:10], rtol=1e-10, atol=1e-12)
