@@ -21,3 +21,13 @@ def test_data_dir(monkeypatch, tmp_path):
     monkeypatch.setenv("ONERANK_DATA", str(tmp_path / "missing"))
     with pytest.raises(ValueError, match="is not a folder"):
         config.data_dir()
+
+
+def test_device(monkeypatch):
+    monkeypatch.setenv("ONERANK_DEVICE", "cuda:1")
+    assert config.device() == "cuda:1"
+    monkeypatch.delenv("ONERANK_DEVICE")
+    torch = pytest.importorskip("torch")
+    expected = "cuda" if torch.cuda.is_available() else (
+        "mps" if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available() else "cpu")
+    assert config.device() == expected

@@ -53,3 +53,26 @@ def data_dir() -> Path | None:
     if not path.is_dir():
         raise ValueError(f"{DATA_VARIABLE}={value!r} is not a folder")
     return path
+
+
+DEVICE_VARIABLE = "ONERANK_DEVICE"
+
+
+def device() -> str:
+    """The torch device name experiments run on: ``$ONERANK_DEVICE`` if set, else
+    ``"cuda"`` when a CUDA GPU is visible (e.g. a Colab GPU runtime), else ``"mps"``
+    on Apple silicon, else ``"cpu"`` (also when torch is not installed).
+    """
+    value = os.environ.get(DEVICE_VARIABLE, "").strip()
+    if value:
+        return value
+    try:
+        import torch
+    except ImportError:
+        return "cpu"
+    if torch.cuda.is_available():
+        return "cuda"
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return "mps"
+    return "cpu"
