@@ -9,11 +9,16 @@ Markdown source, so ``pytest --nbval-lax`` executes each chapter in place
 
 from __future__ import annotations
 
+import sys
 from contextlib import contextmanager
+from pathlib import Path
 
 import jupytext
 import nbval.plugin
 from nbval.plugin import IPyNbFile
+
+sys.path.insert(0, str(Path(__file__).parent / "_ext"))
+import colab  # noqa: E402  (the book's notebook helpers: which Markdown files are notebooks)
 
 BOOK_DIR = "book"
 
@@ -49,15 +54,8 @@ def _read_through_jupytext():
         nbval.plugin.nbformat = real
 
 
-def _is_chapter(file_path) -> bool:
-    if file_path.suffix != ".md" or file_path.parent.name != BOOK_DIR:
-        return False
-    head = file_path.read_text(encoding="utf-8")[:2000]
-    return head.startswith("---") and "jupytext:" in head and "kernelspec:" in head
-
-
 def pytest_collect_file(file_path, parent):
     option = parent.config.option
-    if (option.nbval or option.nbval_lax) and _is_chapter(file_path):
+    if (option.nbval or option.nbval_lax) and file_path.parent.name == BOOK_DIR and colab.is_notebook(file_path):
         return MystNotebook.from_parent(parent, path=file_path)
     return None

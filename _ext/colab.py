@@ -50,11 +50,12 @@ def chapters() -> list[str]:
     names = [toc["root"]] + [entry["file"] for entry in toc.get("chapters", [])]
     for part in toc.get("parts", []):
         names += [entry["file"] for entry in part.get("chapters", [])]
-    return [name for name in names if _is_notebook(ROOT / f"{name}.md")]
+    return [name for name in names if is_notebook(ROOT / f"{name}.md")]
 
 
-def _is_notebook(path: Path) -> bool:
-    if not path.is_file():
+def is_notebook(path: Path) -> bool:
+    """Whether a Markdown file is a jupytext MyST notebook (front matter with jupytext and kernelspec)."""
+    if path.suffix != ".md" or not path.is_file():
         return False
     head = path.read_text(encoding="utf-8")[:2000]
     return head.startswith("---") and "jupytext:" in head and "kernelspec:" in head

@@ -134,7 +134,10 @@ def cascade(sigma_Y, sigma_max_X, delta_norms, r, *, constant: float = PAPER_CON
 
 def tail(sigma_Y, r, kind: str = "l2") -> float:
     """Best rank-r training error: (sum_{k>r} sigma_k^2)^{1/2} ("l2") or sum_{k>r} sigma_k ("l1")."""
-    s = _spectrum(sigma_Y, "sigma_Y")
+    return _tail(_spectrum(sigma_Y, "sigma_Y"), r, kind)
+
+
+def _tail(s: np.ndarray, r: int, kind: str) -> float:
     _validate.choice(kind, "tail", TAILS)
     rest = s[r:]
     return float(np.sqrt(np.sum(rest**2)) if kind == "l2" else np.sum(rest))
@@ -165,7 +168,7 @@ def theorem1_bound(sigma_Y, sigma_max_X, delta_norms, r, *, tail: str = "l2",
     """
     s, sx, dn, r = _inputs(sigma_Y, sigma_max_X, delta_norms, r)
     _validate.choice(variant, "variant", VARIANTS)
-    base = globals()["tail"](s, r, tail)
+    base = _tail(s, r, tail)
     rho = amplification_factors(s)[:r]
     if variant == "sharp":
         return base + float(recurrence(rho, sx * dn)[-1])
