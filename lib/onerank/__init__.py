@@ -8,11 +8,12 @@ rank1      the rank-1 subproblem: ``exact`` (Lemma 1) and ``gd`` (eq. 5)
 deflation  Algorithms 1 and 2 (``deflate``)
 schedules  budgets of gradient steps (``allocate``, the alpha family)
 theory     the cascade bounds: ``gaps``, ``unroll``, ``theorem1_bound``, ``measure``
+selection  choosing the rank online: ``noise_level``, ``noise_threshold``, ``select_rank``
 rowspace   the exact row-space coordinates every solver works in
 config     the run profile (``ONERANK_PROFILE``) and the data folder (``ONERANK_DATA``)
 """
 
-from . import config, deflation, problems, rank1, rowspace, schedules, theory
+from . import config, deflation, problems, rank1, rowspace, schedules, selection, theory
 
-__all__ = ["config", "deflation", "problems", "rank1", "rowspace", "schedules", "theory"]
+__all__ = ["config", "deflation", "problems", "rank1", "rowspace", "schedules", "selection", "theory"]
 __version__ = "0.1.0"
