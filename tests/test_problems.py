@@ -65,3 +65,15 @@ def test_seeding_is_reproducible():
 def test_bad_arguments_name_themselves(kwargs, match):
     with pytest.raises(ValueError, match=match):
         small_problem(**kwargs)
+
+
+@pytest.mark.parametrize("cond", [1.0, 10.0, 1e4])
+def test_conditioned_design(cond):
+    p = small_problem(d=15, n=40, x_condition=cond)
+    s = np.linalg.svd(p.X, compute_uv=False)
+    assert s[0] / s[-1] == pytest.approx(cond, rel=1e-9)
+    assert np.sum(s**2) == pytest.approx(15)
+    with pytest.raises(ValueError, match="x_condition must be >= 1"):
+        small_problem(x_condition=0.5)
+    with pytest.raises(ValueError, match="needs d <= n"):
+        small_problem(d=50, n=40, x_condition=2.0)

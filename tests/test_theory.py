@@ -140,3 +140,24 @@ def test_measure_against_direct_computation():
     assert m.outside == pytest.approx(np.linalg.norm(p.Y - p.Y @ P), rel=1e-9)
     assert m.sigma_max_X == pytest.approx(np.linalg.norm(p.X, 2), rel=1e-12)
     np.testing.assert_allclose(m.sigma[:10], s[:10], rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_theorem2_bound_against_the_formula(seed):
+    rng = np.random.default_rng(seed)
+    s = np.sort(rng.uniform(0.5, 10, 8))[::-1]
+    r = int(rng.integers(1, 7))
+    dn, sx, smin = rng.uniform(0, 0.1, r), rng.uniform(1, 3), rng.uniform(0.1, 1)
+    T = [slow_gap(s, j) for j in range(8)]
+    rho = [2 + 6 * s[j] / T[j] for j in range(8)]
+    Q = [0.0]
+    for k in range(r):
+        Q.append(rho[k] * Q[-1] + sx * dn[k])
+    comp = theory.theorem2_bound(s, sx, smin, dn, r, form="component")
+    for k in range(r):
+        expected = dn[k] + ((1 + 6 * s[k] / T[k]) * Q[k] / smin if Q[k] > 0 else 0.0)
+        assert comp[k] == pytest.approx(expected, rel=1e-12)
+    total = theory.theorem2_bound(s, sx, smin, dn, r, form="total")
+    assert total == pytest.approx((np.sqrt(np.sum(s[r:] ** 2)) + Q[r]) / smin, rel=1e-12)
+    with pytest.raises(ValueError, match="sigma_min_X must be > 0"):
+        theory.theorem2_bound(s, sx, 0.0, dn, r)

@@ -60,6 +60,18 @@ def random_orthonormal(rows: int, cols: int, rng: np.random.Generator) -> np.nda
     return q * np.sign(np.diag(r))
 
 
+def _conditioned_design(d: int, n: int, condition, rng: np.random.Generator) -> np.ndarray:
+    """X = U diag(s) V^T, s geometric from 1 to 1/condition, ||X||_F^2 = d (d <= n)."""
+    cond = _validate.real(condition, "x_condition")
+    if cond < 1:
+        raise ValueError(f"x_condition must be >= 1, got {cond}")
+    if d > n:
+        raise ValueError(f"x_condition needs d <= n (X of full row rank), got d={d}, n={n}")
+    s = np.geomspace(1.0, 1.0 / cond, d) if d > 1 else np.ones(1)
+    s *= np.sqrt(d) / np.linalg.norm(s)
+    return (random_orthonormal(d, d, rng) * s) @ random_orthonormal(n, d, rng).T
+
+
 @dataclass(frozen=True)
 class Problem:
     """One instance of the regression problem.
@@ -105,6 +117,7 @@ def make_problem(
     frobenius_norm: float | None = None,
     sparse_fraction: float = 0.05,
     spectrum: np.ndarray | None = None,
+    x_condition: float | None = None,
 ) -> Problem:
     """Draw a seeded instance of Y = W* X + E.
 
@@ -134,6 +147,11 @@ def make_problem(
     sparse_fraction : float in (0, 1]
     spectrum : (rank,) array, optional
         Explicit singular values (overrides ``profile``); must be positive.
+    x_condition : float >= 1, optional
+        Draw X with a prescribed condition number instead: X = U_x diag(s_x) V_x^T
+        with Haar U_x, V_x and s_x geometric from 1 down to 1 / x_condition, scaled
+        so that ||X||_F^2 = d (as for unit rows). ``x_norm`` is then ignored.
+        Needs d <= n.
 
     Returns
     -------
@@ -163,11 +181,14 @@ def make_problem(
     U = random_orthonormal(m, rank, rng)
     V = random_orthonormal(d, rank, rng)
     W_star = (U * s) @ V.T
-    X = rng.standard_normal((d, n))
-    if x_norm == "rows":
-        X /= np.linalg.norm(X, axis=1, keepdims=True)
-    elif x_norm == "columns":
-        X /= np.linalg.norm(X, axis=0, keepdims=True)
+    if x_condition is not None:
+        X = _conditioned_design(d, n, x_condition, rng)
+    else:
+        X = rng.standard_normal((d, n))
+        if x_norm == "rows":
+            X /= np.linalg.norm(X, axis=1, keepdims=True)
+        elif x_norm == "columns":
+            X /= np.linalg.norm(X, axis=0, keepdims=True)
     Y_clean = W_star @ X
     E = np.zeros((m, n))
     if noise == "gaussian":
@@ -179,7 +200,7 @@ def make_problem(
     settings = dict(
         m=m, d=d, n=n, rank=rank, profile=profile if spectrum is None else "custom",
         noise=noise, noise_level=noise_level, x_norm=x_norm, seed=seed,
-        frobenius_norm=frobenius_norm, sparse_fraction=sparse_fraction,
+        frobenius_norm=frobenius_norm, sparse_fraction=sparse_fraction, x_condition=x_condition,
     )
     return Problem(X=X, W_star=W_star, Y=Y_clean + E, Y_clean=Y_clean, noise=E,
                    U=U, V=V, singular_values=s, settings=settings)

@@ -300,3 +300,28 @@ def measure(result, Y, X) -> CascadeMeasurement:
         sigma_max_X=float(rs.s[0]) if rs.rank else 0.0, outside=float(np.sqrt(outside_sq)),
         train_errors=np.asarray(result.train_errors, float).copy(),
     )
+
+
+def theorem2_bound(sigma_Y, sigma_max_X, sigma_min_X, delta_norms, r, *, form: str = "total"):
+    """Recovery of W* from noiseless labels (the book's form of the paper's Theorem 2).
+
+    With Y = W* X, X of full row rank (sigma_min(X) > 0), W_k^o = sigma_k u_k v_k^T X^+ the
+    components of exact deflation (they sum to W* over k <= rank W*), rho_j and Q_k as in
+    :func:`cascade`, and under the hypothesis of Theorem 1:
+
+    form="component": (r,) array, ||b_k a_k^T - W_k^o||_F <= ||delta_k||_F + (1 + 6 sigma_k / T_k) Q_k / sigma_min(X)
+    form="total":     ||W_hat - W*||_F <= ((sum_{k>r} sigma_k^2)^{1/2} + Q_{r+1}) / sigma_min(X)
+
+    Q_k carries a factor sigma_max(X), so the error terms scale with kappa(X) = sigma_max / sigma_min.
+    """
+    s, sx, dn, r = _inputs(sigma_Y, sigma_max_X, delta_norms, r)
+    smin = _validate.real(sigma_min_X, "sigma_min_X", positive=True)
+    if form not in ("component", "total"):
+        raise ValueError(f"form must be 'component' or 'total', got {form!r}")
+    Q = cascade(s, sx, dn, r)
+    if form == "total":
+        return (_tail(s, r, "l2") + float(Q[-1])) / smin
+    T = gaps(s)[:r]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(Q[:r] > 0, 1.0 + PAPER_CONSTANT * s[:r] / T, 0.0)
+    return dn + factor * Q[:r] / smin
