@@ -161,3 +161,21 @@ def test_theorem2_bound_against_the_formula(seed):
     assert total == pytest.approx((np.sqrt(np.sum(s[r:] ** 2)) + Q[r]) / smin, rel=1e-12)
     with pytest.raises(ValueError, match="sigma_min_X must be > 0"):
         theory.theorem2_bound(s, sx, 0.0, dn, r)
+
+
+def test_gaussian_singular_values_shape_and_seed():
+    a = theory.gaussian_singular_values(5, 3, 7, seed=2, batch=3)
+    b = theory.gaussian_singular_values(5, 3, 7, seed=2, batch=3)
+    assert a.shape == (7, 3) and np.array_equal(a, b) and np.all(np.diff(a, axis=1) <= 0)
+    rng = np.random.default_rng(2)
+    direct = np.concatenate([np.linalg.svd(rng.standard_normal((k, 5, 3)), compute_uv=False) for k in (3, 3, 1)])
+    np.testing.assert_array_equal(a, direct)
+
+
+def test_theorem3_bound_formula():
+    s = np.array([10.0, 5.0, 2.0, 0.5, 0.0])
+    got = theory.theorem3_bound(0.3, s, 0.8, 2)
+    assert got == pytest.approx((2 * np.sqrt(4) * (0.3 + 2.0) + np.sqrt(2.0**2 + 0.5**2)) / 0.8)
+    assert theory.theorem3_bound(0.3, s, 0.8, 5) == pytest.approx(2 * np.sqrt(10) * 0.3 / 0.8)
+    with pytest.raises(ValueError, match="sigma_min_X must be > 0"):
+        theory.theorem3_bound(0.3, s, 0.0, 2)

@@ -325,3 +325,39 @@ def theorem2_bound(sigma_Y, sigma_max_X, sigma_min_X, delta_norms, r, *, form: s
     with np.errstate(divide="ignore", invalid="ignore"):
         factor = np.where(Q[:r] > 0, 1.0 + PAPER_CONSTANT * s[:r] / T, 0.0)
     return dn + factor * Q[:r] / smin
+
+
+def gaussian_singular_values(m: int, n: int, trials: int, *, seed=0, batch: int = 2000) -> np.ndarray:
+    """Singular values of ``trials`` independent m x n standard Gaussian matrices.
+
+    Vectorised: one batched SVD per ``batch`` matrices. Returns (trials, min(m, n)),
+    each row non-increasing. Used for Monte Carlo checks of the Gaussian tail
+    bounds (the paper's Lemma 6).
+    """
+    m = _validate.integer(m, "m", minimum=1)
+    n = _validate.integer(n, "n", minimum=1)
+    trials = _validate.integer(trials, "trials", minimum=1)
+    batch = _validate.integer(batch, "batch", minimum=1)
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    out = [np.linalg.svd(rng.standard_normal((min(batch, trials - i), m, n)), compute_uv=False)
+           for i in range(0, trials, batch)]
+    return np.concatenate(out)
+
+
+def theorem3_bound(E_P_norm, sigma_WX, sigma_min_X, r) -> float:
+    """Recovery from noisy labels with exact steps (the book's form of the paper's Theorem 3).
+
+    With Y = W* X + E, P the projector on the row space of X (full row rank), and
+    sigma_WX the singular values of W* X (non-increasing, zeros included):
+
+    ||W_hat_r - W*||_F <= [ 2 sqrt(2r) (||E P||_2 + sigma_{r+1}(W* X)) + (sum_{k>r} sigma_k(W* X)^2)^{1/2} ] / sigma_min(X)
+
+    The first term is the variance (it grows with r and with the noise), the second
+    the bias (it falls with r); for r >= rank W* only the variance remains.
+    """
+    s = _spectrum(sigma_WX, "sigma_WX")
+    r = _validate.integer(r, "r", minimum=1, maximum=s.size)
+    e = _validate.real(E_P_norm, "E_P_norm", nonnegative=True)
+    smin = _validate.real(sigma_min_X, "sigma_min_X", positive=True)
+    nxt = s[r] if r < s.size else 0.0
+    return (2.0 * np.sqrt(2.0 * r) * (e + nxt) + _tail(s, r, "l2")) / smin
