@@ -101,3 +101,17 @@ def test_error_path_joins_the_traces():
     np.testing.assert_allclose(errors[np.cumsum(budgets)], res.train_errors, rtol=1e-12)
     with pytest.raises(ValueError, match="trace=True"):
         deflation.deflate(p.Y, p.X, budgets, seed=0).error_path()
+
+
+def test_recovery_errors():
+    p = small_problem(seed=4)
+    res = deflation.deflate(p.Y, p.X, [20, 20, 20], seed=0)
+    errors = res.recovery_errors(p.W_star)
+    W = np.zeros_like(p.W_star)
+    expected = [np.linalg.norm(p.W_star)]
+    for a, b in res.components:
+        W = W + np.outer(b, a)
+        expected.append(np.linalg.norm(W - p.W_star))
+    np.testing.assert_allclose(errors, expected, rtol=1e-12)
+    with pytest.raises(ValueError, match="W_star must have shape"):
+        res.recovery_errors(p.W_star[:, :-1])

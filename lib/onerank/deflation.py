@@ -65,6 +65,13 @@ class DeflationResult:
         """Number of components."""
         return len(self.components)
 
+    def recovery_errors(self, W_star) -> np.ndarray:
+        """||sum_{j<=k} b_j a_j^T - W*||_F for k = 0, 1, ..., r: an (r+1,) array
+        whose entry 0 is ||W*||_F (no component yet) and entry k the error after k components."""
+        W_star = _validate.matrix(W_star, "W_star", shape=self.W_hat.shape)
+        partial = np.cumsum([np.outer(b, a) for a, b in self.components], axis=0)
+        return np.concatenate([[np.linalg.norm(W_star)], np.linalg.norm(partial - W_star, axis=(1, 2))])
+
     def error_path(self) -> tuple[np.ndarray, np.ndarray]:
         """Training error ||Y - W X||_F along all gradient steps, components joined.
 

@@ -85,13 +85,10 @@ def select_rank(Y, X, *, kappa: float | None = None, confidence: float = 0.95,
         kappa = noise_level(Y, X)
     tau = noise_threshold(m, rs.rank, kappa, confidence)
     Z, _ = rs.coordinates(Y)
-    sigmas = []
-    rank = 0
-    while rank < limit:
-        U, S, Wt = np.linalg.svd(Z, full_matrices=False)   # top triplet of the current residual, online
-        sigmas.append(S[0])
-        if S[0] <= tau:
-            break
-        Z = Z - S[0] * np.outer(U[:, 0], Wt[0])            # the exact step, then deflate
-        rank += 1
-    return RankSelection(rank=rank, sigmas=np.array(sigmas), threshold=float(tau), kappa=float(kappa))
+    # exact step k removes the top triplet of the residual, so the residual before step k has
+    # top singular value sigma_k(Y P): the online sequence is the singular values of Z in order
+    S = np.linalg.svd(Z, compute_uv=False)
+    below = np.flatnonzero(S[:limit] <= tau)
+    rank = int(below[0]) if below.size else limit
+    return RankSelection(rank=rank, sigmas=S[:min(rank + 1, limit)].copy(), threshold=float(tau),
+                         kappa=float(kappa))

@@ -213,8 +213,7 @@ def theorem1_hypothesis(sigma_Y, sigma_max_X, delta_norms, r) -> Hypothesis:
     """Check E(k) = Q_k < 1/2 min_{j>k} |sigma_k - sigma_j| for k = 1..r."""
     s, sx, dn, r = _inputs(sigma_Y, sigma_max_X, delta_norms, r)
     Q = cascade(s, sx, dn, r)[:r]
-    nxt = np.append(s[1:], 0.0)[:r]
-    half = 0.5 * (s[:r] - nxt)
+    half = 0.5 * gaps(s)[:r]
     holds = Q < half
     return Hypothesis(cumulative=Q, half_gaps=half, margins=half - Q, holds=holds, all=bool(np.all(holds)))
 
