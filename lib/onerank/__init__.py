@@ -5,15 +5,19 @@ Modules
 -------
 problems   synthetic instances Y = W* X + E (``make_problem``)
 rank1      the rank-1 subproblem: ``exact`` (Lemma 1) and ``gd`` (eq. 5)
-deflation  Algorithms 1 and 2 (``deflate``)
+deflation  Algorithms 1 and 2 (``deflate``), one run, every intermediate kept
+batched    Algorithm 2 for many problems x schedules at once, fast, on torch (``deflate``)
 schedules  budgets of gradient steps (``allocate``, the alpha family)
 theory     the cascade bounds: ``gaps``, ``unroll``, ``theorem1_bound``, ``measure``
 selection  choosing the rank online: ``noise_level``, ``noise_threshold``, ``select_rank``
+synthetic  the paper's synthetic experiments, one function per figure (``python -m onerank synthetic``)
 rowspace   the exact row-space coordinates every solver works in
 config     the run profile (``ONERANK_PROFILE``) and the data folder (``ONERANK_DATA``)
 """
 
-from . import config, deflation, problems, rank1, rowspace, schedules, selection, theory
+from . import (batched, config, deflation, problems, rank1, rowspace, schedules, selection,
+               synthetic, theory)
 
-__all__ = ["config", "deflation", "problems", "rank1", "rowspace", "schedules", "selection", "theory"]
+__all__ = ["batched", "config", "deflation", "problems", "rank1", "rowspace", "schedules", "selection",
+           "synthetic", "theory"]
 __version__ = "0.1.0"
