@@ -313,7 +313,8 @@ class _Chunk:
         return qv, pv, torch.sqrt(torch.clamp(f2, min=0))
 
     def _delta_now(self, J):
-        """||b a^T - b* a*^T||_F for the current iterates of runs J (a = U diag(1/s) a~)."""
+        """||b a^T - b* a*^T||_F for the current iterates of runs J, an index tensor or a slice
+        (a = U diag(1/s) a~)."""
         torch = self.torch
         b, bs = self.b[J], self.bs[J]
         x, xs = self.at[J] * self.s_inv[J], self.as_[J] * self.s_inv[J]
@@ -322,7 +323,7 @@ class _Chunk:
         return torch.sqrt(torch.clamp(d2, min=0))
 
     def _recovery_now(self, J):
-        """||W_k + b a^T - W*||_F for the current iterates of runs J."""
+        """||W_k + b a^T - W*||_F for the current iterates of runs J (index tensor or slice)."""
         torch = self.torch
         b, x = self.b[J], self.at[J] * self.s_inv[J]
         gx = torch.bmm(x.unsqueeze(1), self.Gt[J]).squeeze(1)
@@ -395,13 +396,15 @@ class _Chunk:
             active = ~self.done
             if not bool(active.any()):
                 break
-            if self.trace:
-                Ja = active.nonzero().squeeze(1)
-                self.tr["train_error"][Ja, tau] = err[Ja]
+            if self.trace:                                  # all runs at once (a slice is a view,
+                every = slice(None)                         # an index list would copy G)
+                now = {"train_error": err}
                 if self.exact:
-                    self.tr["cumulative_delta"][Ja, tau] = self.cum[Ja] + self._delta_now(Ja)
+                    now["cumulative_delta"] = self.cum + self._delta_now(every)
                 if self.G:
-                    self.tr["recovery_error"][Ja, tau] = self._recovery_now(Ja)
+                    now["recovery_error"] = self._recovery_now(every)
+                for name, value in now.items():
+                    self.tr[name][:, tau] = torch.where(active, value, self.tr[name][:, tau])
             mask = active.to(self.Z.dtype).unsqueeze(1)
             bb = (self.b * self.b).sum(1, keepdim=True)
             aa = (self.at * self.at).sum(1, keepdim=True)
