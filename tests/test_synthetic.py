@@ -42,8 +42,8 @@ def test_thresholds_reports_not_reached():
         "a": {"recovery_error": {"mean": [2.0, 1.5, 0.9, 0.5]}},
         "b": {"recovery_error": {"mean": [2.0, 1.9, 1.8, 1.7]}}}}
     out = synthetic.thresholds(paths, levels=(0.9, 0.5, 0.25))
-    assert out["schedules"]["a"] == [2, 2, 3]
-    assert out["schedules"]["b"] == [3, None, None]
+    assert out["schedules"]["a"] == [1, 2, 3]
+    assert out["schedules"]["b"] == [2, None, None]
 
 
 @pytest.mark.parametrize("name", sorted(synthetic.FIGURES))

@@ -23,8 +23,8 @@ the cost. Three ideas make it fast.
    run waits for another; a run that finishes a component (budget spent or
    early stop) deflates and starts the next one on the same tick. The exact
    rank-1 minimiser of each new residual comes from a few dozen Lanczos steps
-   on Z Z^T (checked by its residual, with a full SVD as fallback) instead of
-   an SVD.
+   on Z Z^T (checked by its residual, with a full eigendecomposition of Z Z^T as
+   the fallback) instead of an SVD.
 """
 
 from __future__ import annotations
@@ -69,8 +69,9 @@ class BatchResult:
         (sum_{j<k} ||delta_j|| + ||b a^T - b*_k a*_k^T|| for the iterate of component k;
         with ``exact``); and ``starts`` (P, S, r) int, the step at which component k began.
     device : str, the torch device that ran it.
-    svd_fallbacks : int, exact minimisers for which Lanczos did not meet its residual
-        test and a full SVD was used (clusters of equal singular values do this).
+    fallbacks : int, exact minimisers for which Lanczos did not meet its residual
+        test and a full eigendecomposition of the Gram matrix was used (clusters of equal
+        singular values do this).
     """
 
     a: np.ndarray
@@ -83,7 +84,7 @@ class BatchResult:
     recovery_errors: np.ndarray | None
     trace: dict | None
     device: str
-    svd_fallbacks: int
+    fallbacks: int
 
     @property
     def r(self) -> int:
@@ -114,7 +115,7 @@ def deflate(Y, X, budgets, *, W_star=None, seeds=0, eta=0.003, tol: float | None
     device : torch device name; default :func:`onerank.config.device`. Computation is in
         float64 (float32 on mps, which has no float64).
     max_runs : int, optional, at most this many runs in memory at once (default: as many as
-        fit in about 512 MiB of residuals).
+        fit in about 512 MiB of m x q working matrices).
     progress : bool, show a tqdm bar over the steps.
 
     Returns
@@ -162,10 +163,15 @@ def deflate(Y, X, budgets, *, W_star=None, seeds=0, eta=0.003, tol: float | None
     dev = torch.device(device)
 
     # ---- per problem: row space of X, coordinates of Y and W*, initial points
-    Xt = torch.as_tensor(X, device=dev, dtype=dtype)
-    px = (lambda idx: idx) if X.shape[0] == P else (lambda idx: torch.zeros_like(idx))
+    # problems that share an X (same values) share its row space: it is computed once
+    first = {}
+    which = np.array([first.setdefault(X[min(i, X.shape[0] - 1)].tobytes(), len(first)) for i in range(P)])
+    unique = [min(i, X.shape[0] - 1) for i in np.unique(which, return_index=True)[1]]
+    Xt = torch.as_tensor(X[unique], device=dev, dtype=dtype)
+    xmap = torch.as_tensor(which, device=dev)                      # problem -> its X in Xt
+    px = lambda idx: xmap[idx]                                     # noqa: E731
     Yt = torch.as_tensor(Y, device=dev, dtype=dtype)
-    U, s, Zp, outside = _coordinates(Xt, Yt, px(torch.arange(P, device=dev)))
+    U, s, Zp, outside = _coordinates(Xt, Yt, xmap)
     del Yt
     Gp = Wout = None
     if W_star is not None:
@@ -180,7 +186,8 @@ def deflate(Y, X, budgets, *, W_star=None, seeds=0, eta=0.003, tol: float | None
     q = s.shape[1]
     runs = P * S
     if max_runs is None:
-        max_runs = max(1, int(512 * 2**20 // (8 * m * q * (2 if W_star is not None else 1))))
+        copies = 3 if W_star is not None else 2                     # Z, Z^T and ((W - W*) U)^T
+        max_runs = max(1, int(512 * 2**20 // (8 * m * q * copies)))
     L = int(budgets.sum(axis=1).max())
     out = _Outputs(P, S, r, m, d, L, exact, W_star is not None, trace)
     fallbacks = 0
@@ -214,7 +221,7 @@ def deflate(Y, X, budgets, *, W_star=None, seeds=0, eta=0.003, tol: float | None
         a=out.a, b=out.b, budgets=budgets.astype(np.int64), steps=out.steps,
         train_errors=out.train, initial_errors=np.linalg.norm(Y, axis=(1, 2)),
         delta_norms=out.delta if exact else None, recovery_errors=rec,
-        trace=out.trace_dict() if trace else None, device=str(dev), svd_fallbacks=fallbacks,
+        trace=out.trace_dict() if trace else None, device=str(dev), fallbacks=fallbacks,
     )
 
 
@@ -438,14 +445,7 @@ def _top_pair(Z, Zt):
     A, At = (Zt, Z) if m > q else (Z, Zt)              # A (J, k1, k2), k1 <= k2, both contiguous
     k1 = A.shape[1]
     if k1 <= GRAM_UP_TO:
-        # The top eigenvector of G = A A^T is as accurate as the top singular vector of A:
-        # an error eps ||G|| over the gap sigma_1^2 - sigma_2^2 is at most eps sigma_1 / (sigma_1 - sigma_2).
-        lam, vec = torch.linalg.eigh(A @ At)
-        u = vec[:, :, -1]
-        Atu = torch.bmm(u.unsqueeze(1), A).squeeze(1)
-        sigma = torch.linalg.norm(Atu, dim=1)
-        x = Atu / sigma.clamp(min=1e-300).unsqueeze(1)
-        return (sigma, x, u, 0) if m > q else (sigma, u, x, 0)
+        return _gram_top(A, At, m > q) + (0,)
     K = LANCZOS_STEPS
     gen = torch.Generator(device=Z.device).manual_seed(0)
     v = torch.randn(J, k1, generator=gen, device=Z.device, dtype=Z.dtype)
@@ -487,22 +487,26 @@ def _top_pair(Z, Zt):
     bad = ~(res <= LANCZOS_TOL * th)
     nbad = int(bad.sum())
     if nbad:
-        sb, ub, wb = _svd_top(Z[bad])
+        sb, ub, xb = _gram_top(A[bad], At[bad], False)
         sigma, x, u = sigma.clone(), x.clone(), u.clone()
-        sigma[bad] = sb
-        if m > q:
-            u[bad], x[bad] = wb, ub
-        else:
-            u[bad], x[bad] = ub, wb
+        sigma[bad], u[bad], x[bad] = sb, ub, xb
     if m > q:                                           # A = Z^T: u is Z's right vector
         return sigma, x, u, nbad
     return sigma, u, x, nbad
 
 
-def _svd_top(Z):
+def _gram_top(A, At, transposed):
+    """Top singular triplet of each A (J x k1 x k2, k1 <= k2) from an eigendecomposition of the
+    k1 x k1 Gram matrix A A^T. Its top eigenvector is as accurate as A's top singular vector:
+    an error eps ||A A^T|| over the gap sigma_1^2 - sigma_2^2 is at most eps sigma_1 / (sigma_1 - sigma_2).
+    Returns (sigma, left, right) of Z, where Z = A^T when ``transposed``."""
     import torch
-    U, s, Vh = torch.linalg.svd(Z, full_matrices=False)
-    return s[:, 0], U[:, :, 0], Vh[:, 0, :]
+    lam, vec = torch.linalg.eigh(A @ At)
+    u = vec[:, :, -1]
+    Atu = torch.bmm(u.unsqueeze(1), A).squeeze(1)
+    sigma = torch.linalg.norm(Atu, dim=1)
+    x = Atu / sigma.clamp(min=1e-300).unsqueeze(1)
+    return (sigma, x, u) if transposed else (sigma, u, x)
 
 
 class _Outputs:
