@@ -7,7 +7,7 @@ from onerank import __main__ as cli
 from onerank import synthetic
 
 TINY = synthetic.Setting("tiny", m=12, d=16, n=30, r=4, x_norm="columns", trials=2, T=40,
-                         T_noise=40, T_profiles=40, T_threshold=60, noise_levels=(0.0, 0.5),
+                         T_noise=40, T_profiles=40, T_threshold=60, noise_levels=(0.0, 0.5), sparse_levels=(1.0,),
                          sparse_trials=2, fig8_noise=(("gaussian", 0.2), ("sparse", 1.0)),
                          fig9_levels=(0.1,), alphas=5, rescale_profiles=True)
 

@@ -47,7 +47,7 @@ class Setting:
     rescale_profiles : rescale the spectrum to ||S||_2^2 = r in Figs. 5, 6 and 10 (the
         authors' profile and threshold scripts); every other figure uses the raw profiles
         (exponential: geomspace(100, 1, r)).
-    noise_levels : Gaussian kappas of Fig. 7 (sparse noise uses the same kappas).
+    noise_levels, sparse_levels : Gaussian and sparse kappas of Fig. 7.
     sparse_trials, sparse_fraction : trials and share of nonzero entries for sparse noise.
     fig8_noise : (kind, kappa) of each panel of Fig. 8.
     fig9_levels : Gaussian kappas of the panels of Fig. 9.
@@ -70,6 +70,7 @@ class Setting:
     seed: int = 42
     rescale_profiles: bool = True
     noise_levels: tuple = (0.0, 0.1, 0.5, 1.0, 1.5, 2.0)
+    sparse_levels: tuple = (0.0, 0.1, 0.5, 1.0, 1.5, 2.0)
     sparse_trials: int = 10
     sparse_fraction: float = 0.05
     fig8_noise: tuple = (("gaussian", 0.1), ("gaussian", 0.5), ("gaussian", 1.0), ("gaussian", 1.5))
@@ -85,7 +86,7 @@ SETTINGS = {
     "code": Setting("code", m=100, d=200, n=500, r=20, x_norm="columns", trials=3),
     "paper": Setting("paper", m=500, d=1000, n=2500, r=20, x_norm="rows", trials=5,
                      T_noise=500, T_profiles=500, T_threshold=1000, rescale_profiles=False,
-                     noise_levels=(0.0, 0.01, 0.05, 0.1), sparse_trials=5,
+                     noise_levels=(0.0, 0.01, 0.05, 0.1), sparse_levels=(0.0, 1.0, 10.0), sparse_trials=5,
                      fig8_noise=(("gaussian", 0.01), ("gaussian", 0.05), ("gaussian", 0.1),
                                  ("sparse", 1.0), ("sparse", 10.0)),
                      fig9_levels=(0.01, 0.05, 0.1), alphas=21),
@@ -231,22 +232,21 @@ def profiles(s: Setting) -> dict:
 def noise_levels(s: Setting) -> dict:
     """Fig. 7: final recovery and training errors against kappa, per schedule.
 
-    Raw exponential profile, budget ``s.T_noise``; Gaussian noise with ``s.trials`` trials and
-    sparse noise with ``s.sparse_trials`` trials, both over ``s.noise_levels``.
+    Raw exponential profile, budget ``s.T_noise``; Gaussian noise over ``s.noise_levels`` with
+    ``s.trials`` trials and sparse noise over ``s.sparse_levels`` with ``s.sparse_trials`` trials.
     """
     budgets = _budgets(s, s.T_noise, SCHEDULES.values())
     out = {"setting": asdict(s), "T": s.T_noise, "kinds": {}}
-    for kind, trials in (("gaussian", s.trials), ("sparse", s.sparse_trials)):
-        probs = [problem(s, trial=t, noise=kind, level=level)
-                 for level in s.noise_levels for t in range(trials)]
-        res = _run(s, probs, budgets, exact=False,
-                   seeds=np.tile(np.arange(trials), len(s.noise_levels)))
-        rec = res.recovery_errors[:, :, -1].reshape(len(s.noise_levels), trials, -1)
-        train = res.train_errors[:, :, -1].reshape(len(s.noise_levels), trials, -1)
-        rows = {name: {"recovery": [_stats(rec[i, :, j]) for i in range(len(s.noise_levels))],
-                       "train": [_stats(train[i, :, j]) for i in range(len(s.noise_levels))]}
+    for kind, levels, trials in (("gaussian", s.noise_levels, s.trials),
+                                 ("sparse", s.sparse_levels, s.sparse_trials)):
+        probs = [problem(s, trial=t, noise=kind, level=level) for level in levels for t in range(trials)]
+        res = _run(s, probs, budgets, exact=False, seeds=np.tile(np.arange(trials), len(levels)))
+        rec = res.recovery_errors[:, :, -1].reshape(len(levels), trials, -1)
+        train = res.train_errors[:, :, -1].reshape(len(levels), trials, -1)
+        rows = {name: {"recovery": [_stats(rec[i, :, j]) for i in range(len(levels))],
+                       "train": [_stats(train[i, :, j]) for i in range(len(levels))]}
                 for j, name in enumerate(SCHEDULES)}
-        out["kinds"][kind] = {"levels": list(s.noise_levels), "trials": trials, "schedules": rows,
+        out["kinds"][kind] = {"levels": list(levels), "trials": trials, "schedules": rows,
                               "w_norm": float(np.linalg.norm(probs[0].W_star))}
     return out
 
@@ -476,6 +476,7 @@ def _atomic_write(path: Path, write_to) -> None:
     os.close(fd)
     try:
         write_to(tmp)
+        os.chmod(tmp, 0o644)                 # mkstemp makes it private; results are for reading
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
