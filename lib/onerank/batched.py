@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _validate, config
-from .rank1 import _step_sizes
+from .rank1 import _initial_point, _step_sizes
 
 #: Lanczos steps used for an exact rank-1 minimiser before its residual is checked.
 LANCZOS_STEPS = 48
@@ -258,9 +258,10 @@ def _coordinates(X, Y, px):
 
 
 def _draws(seed: int, r: int, m: int) -> np.ndarray:
-    """b_k(0) for k = 1..r, drawn in turn from default_rng(seed), as deflation.deflate does."""
+    """b_k(0) for k = 1..r, drawn in turn from default_rng(seed) by the rule of
+    rank1.gd (a_k(0) = 0 needs no draw), as deflation.deflate does."""
     rng = np.random.default_rng(seed)
-    return np.stack([rng.standard_normal(m) / np.sqrt(m) for _ in range(r)])
+    return np.stack([_initial_point(None, rng, 0, m)[1] for _ in range(r)])
 
 
 class _Chunk:

@@ -400,25 +400,18 @@ def plot_fig7(res: dict):
 
 def plot_fig8(res: dict):
     """Fig. 8: the three schedules under each noise, one panel per noise."""
-    plt = _plt()
-    panels = res["panels"]
-    fig, axes = plt.subplots(1, len(panels), figsize=(3.3 * len(panels), 3.4),
-                             constrained_layout=True, sharey=True, squeeze=False)
-    for ax, paths in zip(axes[0], panels):
+    fig, axes = _panel_row(len(res["panels"]))
+    for ax, paths in zip(axes, res["panels"]):
         _paths_panel(ax, paths, markers=False)
         ax.set_title(f"{paths['noise']}, $\\kappa$ = {paths['level']}", fontsize=9)
-    axes[0, 0].set_ylabel(r"$\|W_t - W^*\|_F\,/\,\|W^*\|_F$")
-    axes[0, 0].legend(title="schedule", fontsize=7)
+    _label_first(axes, "schedule")
     return fig
 
 
 def plot_fig9(res: dict):
     """Fig. 9: the three profiles under Gaussian noise (more-first), one panel per kappa."""
-    plt = _plt()
-    panels = res["panels"]
-    fig, axes = plt.subplots(1, len(panels), figsize=(3.3 * len(panels), 3.4),
-                             constrained_layout=True, sharey=True, squeeze=False)
-    for ax, panel in zip(axes[0], panels):
+    fig, axes = _panel_row(len(res["panels"]))
+    for ax, panel in zip(axes, res["panels"]):
         for prof, paths in panel["profiles"].items():
             y = {k: np.asarray(v) / paths["w_norm"]
                  for k, v in paths["schedules"]["more-first"]["recovery_error"].items()}
@@ -426,9 +419,20 @@ def plot_fig9(res: dict):
         ax.set_yscale("log")
         ax.set_xlabel("cumulative gradient steps")
         ax.set_title(f"gaussian, $\\kappa$ = {panel['level']}", fontsize=9)
-    axes[0, 0].set_ylabel(r"$\|W_t - W^*\|_F\,/\,\|W^*\|_F$")
-    axes[0, 0].legend(title="profile", fontsize=7)
+    _label_first(axes, "profile")
     return fig
+
+
+def _panel_row(n: int):
+    """A figure with n panels side by side sharing the y axis; returns (fig, axes)."""
+    fig, axes = _plt().subplots(1, n, figsize=(3.3 * n, 3.4), constrained_layout=True,
+                                sharey=True, squeeze=False)
+    return fig, axes[0]
+
+
+def _label_first(axes, legend_title: str):
+    axes[0].set_ylabel(r"$\|W_t - W^*\|_F\,/\,\|W^*\|_F$")
+    axes[0].legend(title=legend_title, fontsize=7)
 
 
 def plot_fig10(res: dict):
