@@ -11,6 +11,9 @@ schedules  budgets of gradient steps (``allocate``, the alpha family)
 theory     the cascade bounds: ``gaps``, ``unroll``, ``theorem1_bound``, ``measure``
 selection  choosing the rank online: ``noise_level``, ``noise_threshold``, ``select_rank``
 synthetic  the paper's synthetic experiments, one function per figure (``python -m onerank synthetic``)
+lora       LoRA for nn.Linear, one rank at a time (``apply``, ``add_component``, ``freeze_component``)
+data       MNIST, CIFAR-10, CIFAR-100 as in-memory tensors, with the old/new class split (``load``)
+vision     the MLP of the vision experiments: ``pretrain``, ``sequential``, ``joint``, ``lora_flops``
 rowspace   the exact row-space coordinates every solver works in
 config     the run profile (``ONERANK_PROFILE``) and the data folder (``ONERANK_DATA``)
 """

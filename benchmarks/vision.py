@@ -1,0 +1,90 @@
+"""Benchmark: our in-memory training loop against a torchvision-style DataLoader loop.
+
+Both train the same MLP (784 -> 512 -> 512 -> 10) for one epoch on the same MNIST
+images with Adam, batch 64. The DataLoader loop is what a tutorial writes: a
+TensorDataset on the host, shuffled batches collated and copied to the device each
+step. Ours (``onerank.vision.train``) keeps the data on the device and slices batches
+out of a random permutation. On a GPU the script also times the arithmetic alone
+(the same number of forward/backward/step calls on one fixed batch). It prints
+seconds per epoch and their ratios, measured in this run.
+
+    ONERANK_DATA=../shared/data python benchmarks/vision.py [--samples 30000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from onerank import config, data, vision
+
+
+def _sync(device):
+    if str(device).startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def dataloader_epoch(model, x_cpu, y_cpu, device, batch=64, workers=0):
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()
+    loader = DataLoader(TensorDataset(x_cpu, y_cpu), batch_size=batch, shuffle=True, num_workers=workers,
+                        pin_memory=str(device).startswith("cuda"))
+    for xb, yb in loader:
+        xb, yb = xb.to(device, non_blocking=True), yb.to(device, non_blocking=True)
+        loss = loss_fn(model(xb), yb)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+
+def arithmetic_only(model, x, y, steps, batch=64):
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()
+    xb, yb = x[:batch], y[:batch]
+    for _ in range(steps):
+        loss = loss_fn(model(xb), yb)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, default=30000, help="training images per epoch")
+    parser.add_argument("--device", default=None)
+    args = parser.parse_args(argv)
+    device = torch.device(args.device or config.device())
+    mnist = data.load("mnist")
+    x_cpu, y_cpu = mnist.x_train[: args.samples].contiguous(), mnist.y_train[: args.samples].contiguous()
+    x, y = x_cpu.to(device), y_cpu.to(device)
+    print(f"MNIST, {x.shape[0]} images, batch 64, device {device}, {os.cpu_count()} CPU cores, "
+          f"torch {torch.__version__} ({torch.get_num_threads()} threads)")
+
+    def timed(fn):
+        model = vision.mlp(784, 10, seed=0).to(device)
+        _sync(device)
+        start = time.perf_counter()
+        fn(model)
+        _sync(device)
+        return time.perf_counter() - start
+
+    timed(lambda m: vision.train(m, m.parameters(), x[:640], y[:640], epochs=1))          # warm-up
+    t_ours = timed(lambda m: vision.train(m, m.parameters(), x, y, epochs=1))
+    t_loader = timed(lambda m: dataloader_epoch(m, x_cpu, y_cpu, device))
+    print(f"our loop (device tensors, index slices): {t_ours:7.2f} s per epoch")
+    print(f"DataLoader loop (host tensors, collate):  {t_loader:7.2f} s per epoch")
+    print(f"ratio DataLoader / ours: {t_loader / t_ours:.1f}x")
+    if device.type == "cuda":
+        steps = (x.shape[0] + 63) // 64
+        t_arith = timed(lambda m: arithmetic_only(m, x, y, steps))
+        print(f"arithmetic alone (same steps, one fixed batch): {t_arith:7.2f} s; "
+              f"ours / arithmetic: {t_ours / t_arith:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

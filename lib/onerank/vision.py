@@ -1,0 +1,141 @@
+"""Sequential rank-1 LoRA on an image classifier: the paper's vision experiments (Section 5.2).
+
+The model is the authors' MLP, in -> 512 -> 512 -> C with ReLU, whose head keeps all C
+classes. It is pretrained on the old classes (the first half), then adapted to the new
+ones with LoRA on all three linear layers, either one rank-1 component at a time
+(:func:`sequential`) or as one jointly trained rank-r pair (:func:`joint`).
+
+Training keeps the whole dataset on the device and takes each batch as an index slice
+of a random permutation: no DataLoader, no per-batch copies from the host
+(``benchmarks/vision.py`` measures what this saves).
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import nn
+
+from . import lora
+
+#: The names of the three linear layers of :func:`mlp`, all adapted by LoRA.
+LORA_LAYERS = ("0", "2", "4")
+
+
+def mlp(in_features: int, classes: int, hidden: int = 512, *, seed: int = 0) -> nn.Sequential:
+    """in -> hidden -> hidden -> classes, ReLU between, seeded initialisation."""
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(in_features, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
+                         nn.Linear(hidden, classes))
+
+
+def train(model: nn.Module, params, x, y, *, epochs: int, batch: int = 64, lr: float = 1e-3,
+          seed: int = 0) -> list[float]:
+    """Adam on cross-entropy over (x, y) for ``epochs`` passes in shuffled batches.
+
+    ``params`` are the tensors to optimise (a fresh Adam, as the authors do per component).
+    x (N, D) and y (N,) should already be on the model's device. Returns the mean loss of
+    each epoch.
+    """
+    if epochs < 0 or batch < 1:
+        raise ValueError(f"epochs must be >= 0 and batch >= 1, got epochs={epochs}, batch={batch}")
+    params = list(params)
+    if not params:
+        raise ValueError("params is empty: nothing to train")
+    opt = torch.optim.Adam(params, lr=lr)
+    loss_fn = nn.CrossEntropyLoss()
+    gen = torch.Generator().manual_seed(seed)
+    n = x.shape[0]
+    losses = []
+    model.train()
+    for _ in range(epochs):
+        order = torch.randperm(n, generator=gen).to(x.device)
+        total = torch.zeros((), device=x.device)
+        for start in range(0, n, batch):
+            idx = order[start:start + batch]
+            loss = loss_fn(model(x[idx]), y[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            total += loss.detach() * idx.numel()
+        losses.append(float(total) / n)
+    return losses
+
+
+@torch.no_grad()
+def accuracy(model: nn.Module, x, y, *, batch: int = 8192) -> float:
+    """Share of rows of x whose arg-max prediction (over all classes) equals y."""
+    model.eval()
+    correct = 0
+    for start in range(0, x.shape[0], batch):
+        correct += int((model(x[start:start + batch]).argmax(1) == y[start:start + batch]).sum())
+    return correct / max(1, x.shape[0])
+
+
+def pretrain(old, *, epochs: int = 10, batch: int = 64, lr: float = 1e-3, seed: int = 0,
+             hidden: int = 512, classes: int | None = None) -> nn.Sequential:
+    """The base model: :func:`mlp` trained on the old classes (``old``: a data.Dataset subset
+    already on its device). ``classes`` defaults to ``old.classes`` (the head keeps them all)."""
+    model = mlp(old.features, classes or old.classes, hidden, seed=seed).to(old.x_train.device)
+    train(model, model.parameters(), old.x_train, old.y_train, epochs=epochs, batch=batch, lr=lr, seed=seed)
+    return model
+
+
+def sequential(base: nn.Module, new, epochs, *, batch: int = 64, lr: float = 1e-3, seed: int = 0,
+               init_std: float = 0.01, scaling: float = 1.0) -> dict:
+    """Sequential rank-1 LoRA: component k trains for ``epochs[k]`` epochs, then is frozen.
+
+    ``base`` is left untouched (a copy is adapted). Returns {"accuracy": test accuracy on the
+    new classes after each component, "epochs": the schedule, "model": the adapted copy}.
+    """
+    epochs = [int(e) for e in epochs]
+    if not epochs or min(epochs) < 0:
+        raise ValueError(f"epochs must list one int >= 0 per component, got {epochs}")
+    model = copy.deepcopy(base)
+    layers = lora.apply(model, LORA_LAYERS, init_std=init_std, scaling=scaling)
+    accs = []
+    for k, e in enumerate(epochs):
+        params = lora.add_component(layers, rank=1, seed=seed * 1000 + k)
+        train(model, params, new.x_train, new.y_train, epochs=e, batch=batch, lr=lr, seed=seed * 1000 + k)
+        lora.freeze_component(layers)
+        accs.append(accuracy(model, new.x_test, new.y_test))
+    return {"accuracy": accs, "epochs": epochs, "model": model}
+
+
+def joint(base: nn.Module, new, rank: int, epochs: int, *, batch: int = 64, lr: float = 1e-3,
+          seed: int = 0, init_std: float = 0.01, scaling: float = 1.0) -> dict:
+    """Jointly trained rank-``rank`` LoRA for ``epochs`` epochs; accuracy on the new classes."""
+    model = copy.deepcopy(base)
+    layers = lora.apply(model, LORA_LAYERS, init_std=init_std, scaling=scaling)
+    params = lora.add_component(layers, rank=rank, seed=seed * 1000)
+    train(model, params, new.x_train, new.y_train, epochs=epochs, batch=batch, lr=lr, seed=seed * 1000)
+    return {"accuracy": accuracy(model, new.x_test, new.y_test), "rank": rank, "epochs": epochs,
+            "model": model}
+
+
+def lora_flops(shapes, samples: int, epochs, ranks=None) -> float:
+    """Training FLOPs spent in the LoRA branches, by a documented count.
+
+    For a layer with ``in`` inputs and ``out`` outputs, a rank-r branch costs 2 r (in + out)
+    FLOPs per sample forward (x A, then (x A) B^T). Training it costs 3 times that (forward,
+    and a backward pass producing the gradients of A, B and of the input). A frozen branch
+    still runs forward and passes gradients back to its input: 2 times its forward cost.
+
+    Parameters
+    ----------
+    shapes : list of (in, out) of the adapted layers.
+    samples : training samples per epoch.
+    epochs : epochs of each component (sequential) or a single int (one joint pair).
+    ranks : rank of each component (default 1 each; for a single int ``epochs``, the joint rank).
+    """
+    per_rank = sum(2 * (i + o) for i, o in shapes)                 # forward FLOPs of rank 1, per sample
+    if isinstance(epochs, int):
+        return 3.0 * per_rank * (ranks or 1) * samples * epochs
+    epochs = list(epochs)
+    ranks = list(ranks) if ranks is not None else [1] * len(epochs)
+    total = 0.0
+    for k, e in enumerate(epochs):
+        frozen = sum(ranks[:k])
+        total += (3.0 * ranks[k] + 2.0 * frozen) * per_rank * samples * e
+    return total

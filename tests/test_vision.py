@@ -1,0 +1,81 @@
+import numpy as np
+import pytest
+import torch
+
+from onerank import data, lora, vision
+
+
+def _toy(n=600, features=20, classes=4, seed=0):
+    """Linearly separable toy data in the data.Dataset container (no files needed)."""
+    g = torch.Generator().manual_seed(seed)
+    centres = 3 * torch.randn(classes, features, generator=g)
+    def draw(k):
+        y = torch.randint(0, classes, (k,), generator=g)
+        return centres[y] + torch.randn(k, features, generator=g), y
+    xtr, ytr = draw(n)
+    xte, yte = draw(n // 2)
+    return data.Dataset("toy", classes, xtr, ytr, xte, yte, source="toy")
+
+
+def test_pretrain_then_sequential_and_joint_adapt():
+    ds = _toy()
+    old, new = ds.split()
+    base = vision.pretrain(ds.subset(old), epochs=5, hidden=32)
+    assert vision.accuracy(base, ds.subset(old).x_test, ds.subset(old).y_test) > 0.9
+    before = {k: v.clone() for k, v in base.state_dict().items()}
+    seq = vision.sequential(base, ds.subset(new), [10, 10], seed=1, lr=0.01)
+    assert len(seq["accuracy"]) == 2 and seq["accuracy"][-1] > 0.8
+    assert all(torch.equal(before[k], v) for k, v in base.state_dict().items())   # base untouched
+    layers = [m for m in seq["model"].modules() if isinstance(m, lora.LoRALinear)]
+    assert len(layers) == 3 and all(layer.ranks == [1, 1] for layer in layers)
+    jt = vision.joint(base, ds.subset(new), rank=2, epochs=10, seed=1, lr=0.01)
+    assert jt["accuracy"] > 0.8
+
+
+def test_training_is_seeded():
+    ds = _toy()
+    a = vision.sequential(vision.pretrain(ds, epochs=1, hidden=16), ds, [1], seed=3)["accuracy"]
+    b = vision.sequential(vision.pretrain(ds, epochs=1, hidden=16), ds, [1], seed=3)["accuracy"]
+    assert a == b
+
+
+def test_lora_flops_count():
+    shapes = [(10, 4), (4, 3)]
+    per_rank = 2 * (10 + 4) + 2 * (4 + 3)                  # forward FLOPs of a rank-1 branch per sample
+    assert vision.lora_flops(shapes, 100, 2, ranks=3) == 3 * 3 * per_rank * 100 * 2
+    # component k trains its own rank-1 pair (3x) and runs k frozen ones (2x each)
+    assert vision.lora_flops(shapes, 100, [1, 2, 1]) == per_rank * 100 * (3 * 1 + 5 * 2 + 7 * 1)
+
+
+def test_npz_loading_and_errors(tmp_path):
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "cifar10.npz", x_train=rng.integers(0, 256, (8, 32, 32, 3), dtype=np.uint8),
+             y_train=np.arange(8) % 10, x_test=rng.integers(0, 256, (4, 32, 32, 3), dtype=np.uint8),
+             y_test=np.arange(4))
+    ds = data.load("cifar10", root=tmp_path, download=False)
+    assert ds.x_train.shape == (8, 3072) and ds.x_train.dtype == torch.float32
+    assert ds.split() == ([0, 1, 2, 3, 4], [5, 6, 7, 8, 9])
+    # channel-first flattening: the first 1024 features are the red channel, normalised
+    raw = np.load(tmp_path / "cifar10.npz")["x_train"][0, :, :, 0].ravel() / 255.0
+    assert np.allclose(ds.x_train[0, :1024].numpy(), (raw - 0.4914) / 0.2470, atol=1e-6)
+    with pytest.raises(FileNotFoundError, match="cifar100 not found.*ONERANK_DATA"):
+        data.load("cifar100", root=tmp_path, download=False)
+    with pytest.raises(ValueError, match="name must be one of"):
+        data.load("svhn")
+    np.savez(tmp_path / "mnist.npz", x_train=np.zeros((2, 28, 28)), y_train=[0, 11],
+             x_test=np.zeros((1, 28, 28)), y_test=[0])
+    with pytest.raises(ValueError, match="y_train of mnist must lie in 0..9"):
+        data.load("mnist", root=tmp_path, download=False)
+
+
+def test_real_data_when_present():
+    """The offline copies of MNIST and the CIFAR-10 subset (../shared/data via ONERANK_DATA)."""
+    from onerank import config
+    root = config.data_dir()
+    if root is None or not (root / "MNIST").is_dir():
+        pytest.skip("ONERANK_DATA does not hold MNIST (CI sets it to ../shared/data)")
+    mnist = data.load("mnist", download=False)
+    assert mnist.x_train.shape == (60000, 784) and mnist.x_test.shape == (10000, 784)
+    assert torch.bincount(mnist.y_train).tolist()[:2] == [5923, 6742]    # the published class counts
+    cifar = data.load("cifar10", download=False)
+    assert cifar.x_train.shape == (4000, 3072) and set(cifar.y_test.tolist()) == set(range(10))
