@@ -79,3 +79,13 @@ def test_real_data_when_present():
     assert torch.bincount(mnist.y_train).tolist()[:2] == [5923, 6742]    # the published class counts
     cifar = data.load("cifar10", download=False)
     assert cifar.x_train.shape == (4000, 3072) and set(cifar.y_test.tolist()) == set(range(10))
+
+
+def test_epoch_paths_share_prefixes_and_match_sequential():
+    ds = _toy()
+    base = vision.pretrain(ds, epochs=1, hidden=16)
+    paths = vision.epoch_paths(base, ds, [1, 2], components=2, seed=4, lr=0.01)
+    assert sorted(paths) == [(1, 1), (1, 2), (2, 1), (2, 2)]
+    # the tree gives the same numbers as training each path from scratch
+    for path, accs in paths.items():
+        assert vision.sequential(base, ds, list(path), seed=4, lr=0.01)["accuracy"] == accs

@@ -139,3 +139,32 @@ def lora_flops(shapes, samples: int, epochs, ranks=None) -> float:
         frozen = sum(ranks[:k])
         total += (3.0 * ranks[k] + 2.0 * frozen) * per_rank * samples * e
     return total
+
+
+def epoch_paths(base: nn.Module, new, grid, *, components: int = 3, batch: int = 64, lr: float = 1e-3,
+                seed: int = 0) -> dict:
+    """Every epoch path (e_1, ..., e_components) over ``grid`` (the paper's alpha -> beta -> gamma).
+
+    The paths form a tree, and each prefix is trained once: the model after
+    (e_1, ..., e_k) is copied for every choice of e_{k+1}. Returns {path tuple: accuracies
+    on the new classes after each component}.
+    """
+    grid = [int(e) for e in grid]
+    if not grid or min(grid) < 1:
+        raise ValueError(f"grid must list epoch counts >= 1, got {grid}")
+    root = copy.deepcopy(base)
+    layers = lora.apply(root, LORA_LAYERS)
+    frontier = [((), root, [])]
+    for k in range(components):
+        nxt = []
+        for path, model, accs in frontier:
+            for e in grid:
+                child = copy.deepcopy(model)
+                child_layers = {name: child.get_submodule(name) for name in layers}
+                params = lora.add_component(child_layers, rank=1, seed=seed * 1000 + k)
+                train(child, params, new.x_train, new.y_train, epochs=e, batch=batch, lr=lr,
+                      seed=seed * 1000 + k)
+                lora.freeze_component(child_layers)
+                nxt.append((path + (e,), child, accs + [accuracy(child, new.x_test, new.y_test)]))
+        frontier = nxt
+    return {path: accs for path, _, accs in frontier}
