@@ -89,3 +89,15 @@ def test_epoch_paths_share_prefixes_and_match_sequential():
     # the tree gives the same numbers as training each path from scratch
     for path, accs in paths.items():
         assert vision.sequential(base, ds, list(path), seed=4, lr=0.01)["accuracy"] == accs
+
+
+def test_online_rank_stops_when_the_gain_is_small():
+    ds = _toy(features=12, classes=4)
+    base = vision.pretrain(ds.subset([0, 1]), epochs=2, hidden=16)
+    # an impossible threshold stops after the first component; a negative one never stops
+    one = vision.online_rank(base, ds.subset([2, 3]), epochs=2, threshold=2.0, lr=0.01)
+    assert one["rank"] == 1 and len(one["test"]) == 1 and one["epochs"] == 2
+    every = vision.online_rank(base, ds.subset([2, 3]), epochs=1, threshold=-2.0, max_rank=3, lr=0.01)
+    assert every["rank"] == 3
+    with pytest.raises(ValueError, match="validation"):
+        vision.online_rank(base, ds, validation=1.5)

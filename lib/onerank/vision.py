@@ -168,3 +168,40 @@ def epoch_paths(base: nn.Module, new, grid, *, components: int = 3, batch: int =
                 nxt.append((path + (e,), child, accs + [accuracy(child, new.x_test, new.y_test)]))
         frontier = nxt
     return {path: accs for path, _, accs in frontier}
+
+
+def online_rank(base: nn.Module, new, *, epochs: int = 2, threshold: float = 0.005, max_rank: int = 8,
+                validation: float = 0.1, batch: int = 64, lr: float = 1e-3, seed: int = 0) -> dict:
+    """Choose the number of rank-1 components while training: stop once a component raises
+    the validation accuracy by less than ``threshold``.
+
+    A seeded share ``validation`` of the new-class training images is held out. Components
+    of ``epochs`` epochs each are added, at most ``max_rank``; the last one is kept even when
+    its gain is small (it has been paid for). Returns {"rank": components kept,
+    "validation": validation accuracy after each component, "test": test accuracy after
+    each, "epochs": total epochs}.
+    """
+    if not 0 < validation < 1:
+        raise ValueError(f"validation must be in (0, 1), got {validation}")
+    if max_rank < 1 or epochs < 1:
+        raise ValueError(f"max_rank and epochs must be >= 1, got {max_rank}, {epochs}")
+    n = new.x_train.shape[0]
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).to(new.x_train.device)
+    hold = max(1, int(round(validation * n)))
+    val_idx, tr_idx = order[:hold], order[hold:]
+    x_tr, y_tr = new.x_train[tr_idx], new.y_train[tr_idx]
+    x_val, y_val = new.x_train[val_idx], new.y_train[val_idx]
+    model = copy.deepcopy(base)
+    layers = lora.apply(model, LORA_LAYERS)
+    val, test = [], []
+    previous = accuracy(model, x_val, y_val)
+    for k in range(max_rank):
+        params = lora.add_component(layers, rank=1, seed=seed * 1000 + k)
+        train(model, params, x_tr, y_tr, epochs=epochs, batch=batch, lr=lr, seed=seed * 1000 + k)
+        lora.freeze_component(layers)
+        val.append(accuracy(model, x_val, y_val))
+        test.append(accuracy(model, new.x_test, new.y_test))
+        if val[-1] - previous < threshold:
+            break
+        previous = val[-1]
+    return {"rank": len(val), "validation": val, "test": test, "epochs": epochs * len(val)}
