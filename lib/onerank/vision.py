@@ -96,11 +96,17 @@ def sequential(base: nn.Module, new, epochs, *, batch: int = 64, lr: float = 1e-
     layers = lora.apply(model, LORA_LAYERS, init_std=init_std, scaling=scaling)
     accs = []
     for k, e in enumerate(epochs):
-        params = lora.add_component(layers, rank=1, seed=seed * 1000 + k)
-        train(model, params, new.x_train, new.y_train, epochs=e, batch=batch, lr=lr, seed=seed * 1000 + k)
-        lora.freeze_component(layers)
+        _component(model, layers, new.x_train, new.y_train, e, seed * 1000 + k, batch=batch, lr=lr)
         accs.append(accuracy(model, new.x_test, new.y_test))
     return {"accuracy": accs, "epochs": epochs, "model": model}
+
+
+def _component(model, layers, x, y, epochs: int, seed: int, *, batch: int, lr: float) -> None:
+    """One step of sequential LoRA: add a rank-1 pair to every layer, train it (fresh Adam,
+    seeded by ``seed``, which also draws A), freeze it."""
+    params = lora.add_component(layers, rank=1, seed=seed)
+    train(model, params, x, y, epochs=epochs, batch=batch, lr=lr, seed=seed)
+    lora.freeze_component(layers)
 
 
 def joint(base: nn.Module, new, rank: int, epochs: int, *, batch: int = 64, lr: float = 1e-3,
@@ -161,10 +167,8 @@ def epoch_paths(base: nn.Module, new, grid, *, components: int = 3, batch: int =
             for e in grid:
                 child = copy.deepcopy(model)
                 child_layers = {name: child.get_submodule(name) for name in layers}
-                params = lora.add_component(child_layers, rank=1, seed=seed * 1000 + k)
-                train(child, params, new.x_train, new.y_train, epochs=e, batch=batch, lr=lr,
-                      seed=seed * 1000 + k)
-                lora.freeze_component(child_layers)
+                _component(child, child_layers, new.x_train, new.y_train, e, seed * 1000 + k,
+                           batch=batch, lr=lr)
                 nxt.append((path + (e,), child, accs + [accuracy(child, new.x_test, new.y_test)]))
         frontier = nxt
     return {path: accs for path, _, accs in frontier}
@@ -196,9 +200,7 @@ def online_rank(base: nn.Module, new, *, epochs: int = 2, threshold: float = 0.0
     val, test = [], []
     previous = accuracy(model, x_val, y_val)
     for k in range(max_rank):
-        params = lora.add_component(layers, rank=1, seed=seed * 1000 + k)
-        train(model, params, x_tr, y_tr, epochs=epochs, batch=batch, lr=lr, seed=seed * 1000 + k)
-        lora.freeze_component(layers)
+        _component(model, layers, x_tr, y_tr, epochs, seed * 1000 + k, batch=batch, lr=lr)
         val.append(accuracy(model, x_val, y_val))
         test.append(accuracy(model, new.x_test, new.y_test))
         if val[-1] - previous < threshold:
