@@ -169,14 +169,13 @@ def deflate(Y, X, budgets, *, W_star=None, seeds=0, eta=0.003, tol: float | None
     unique = [min(i, X.shape[0] - 1) for i in np.unique(which, return_index=True)[1]]
     Xt = torch.as_tensor(X[unique], device=dev, dtype=dtype)
     xmap = torch.as_tensor(which, device=dev)                      # problem -> its X in Xt
-    px = lambda idx: xmap[idx]                                     # noqa: E731
     Yt = torch.as_tensor(Y, device=dev, dtype=dtype)
     U, s, Zp, outside = _coordinates(Xt, Yt, xmap)
     del Yt
     Gp = Wout = None
     if W_star is not None:
         Wt = torch.as_tensor(W_star, device=dev, dtype=dtype).expand(P, m, d)
-        Ux = U[px(torch.arange(P, device=dev))]
+        Ux = U[xmap]
         Gp = -(Wt @ Ux)                                             # (W_0 - W*) U with W_0 = 0
         Wout = ((Wt + Gp @ Ux.transpose(1, 2)) ** 2).sum((1, 2))   # ||W* (I - U U^T)||^2
         w_norm = torch.linalg.norm(Wt, dim=(1, 2))
@@ -199,7 +198,7 @@ def deflate(Y, X, budgets, *, W_star=None, seeds=0, eta=0.003, tol: float | None
         idx = np.arange(start, min(runs, start + max_runs))
         p_idx = torch.as_tensor(idx // S, device=dev)
         s_idx = idx % S
-        pr = px(p_idx)
+        pr = xmap[p_idx]
         chunk = _Chunk(
             Z=Zp[p_idx].clone(), s2=s[pr] ** 2, s_inv=1.0 / s[pr], outside=outside[p_idx],
             G=None if Gp is None else Gp[p_idx].clone(), wout=None if Wout is None else Wout[p_idx],
@@ -290,7 +289,7 @@ class _Chunk:
         self.rec = torch.zeros(R, r + 1, **kw)
         self.zz = (Z * Z).sum((1, 2))
         self.gg = None if G is None else (G * G).sum((1, 2))
-        self.G = G is not None
+        self.recovery = G is not None                   # track ||W - W*|| (W_star was given)
         self.k = torch.zeros(R, dtype=torch.long, device=Z.device)
         self.t = torch.zeros(R, dtype=torch.long, device=Z.device)
         self.at = torch.zeros(R, q, **kw)
@@ -358,7 +357,7 @@ class _Chunk:
         self.Zt.index_add_(0, J, at.unsqueeze(2) * b.unsqueeze(1), alpha=-1)    # in both layouts
         self.zz[J] = torch.linalg.vector_norm(self.Z[J], dim=(1, 2)) ** 2
         self.train[J, kJ] = torch.sqrt(self.zz[J] + self.outside[J])
-        if self.G:
+        if self.recovery:
             self.Gt.index_add_(0, J, (at * self.s_inv[J]).unsqueeze(2) * b.unsqueeze(1))
             self.gg[J] = torch.linalg.vector_norm(self.Gt[J], dim=(1, 2)) ** 2
             self.rec[J, kJ + 1] = torch.sqrt(self.gg[J] + self.wout[J])
@@ -371,7 +370,7 @@ class _Chunk:
             last = self.k[E] - 1
             self.tr["train_error"][E, tau:] = self.train[E, last].unsqueeze(1)
             self.tr["cumulative_delta"][E, tau:] = self.cum[E].unsqueeze(1)
-            if self.G:
+            if self.recovery:
                 self.tr["recovery_error"][E, tau:] = self.rec[E, last + 1].unsqueeze(1)
         self.done[J[ended]] = True
         C = J[~ended]
@@ -409,7 +408,7 @@ class _Chunk:
                 now = {"train_error": err}
                 if self.exact:
                     now["cumulative_delta"] = self.cum + self._delta_now(every)
-                if self.G:
+                if self.recovery:
                     now["recovery_error"] = self._recovery_now(every)
                 for name, value in now.items():
                     self.tr[name][:, tau] = torch.where(active, value, self.tr[name][:, tau])
