@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 
-from onerank import batched, config, schedules, synthetic
+from onerank import batched, config, results, schedules, synthetic
 
 
 def straightforward(Y, X, budgets, seed, eta=0.003, tol=1e-10):
@@ -62,7 +62,7 @@ def main(argv=None):
     Y = np.stack([p.Y for p in probs])
     X = np.stack([p.X for p in probs])
     m, d, n = probs[0].shape
-    run = synthetic.provenance()
+    run = results.provenance()
     print(f"command: python benchmarks/synthetic.py {' '.join(argv if argv is not None else sys.argv[1:])}")
     print(f"machine: {os.cpu_count()} CPU cores, torch {run['torch']} with {run['torch_threads']} threads, "
           f"numpy {run['numpy']}; commit {str(run['commit'])[:10]}")

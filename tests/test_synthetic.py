@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from onerank import __main__ as cli
-from onerank import synthetic
+from onerank import results, synthetic
 
 TINY = synthetic.Setting("tiny", m=12, d=16, n=30, r=4, x_norm="columns", trials=2, T=40,
                          T_noise=40, T_profiles=40, T_threshold=60, noise_levels=(0.0, 0.5), sparse_levels=(1.0,),
@@ -81,5 +81,5 @@ def test_atomic_write_leaves_old_file_on_failure(tmp_path):
         raise RuntimeError("interrupted")
 
     with pytest.raises(RuntimeError):
-        synthetic._atomic_write(target, fail)
+        results.atomic_write(target, fail)
     assert target.read_text() == "old" and [f.name for f in tmp_path.iterdir()] == ["x.json"]

@@ -1,8 +1,13 @@
-"""Command line: ``python -m onerank synthetic <figure|all> --setting code|paper --out DIR``.
+"""Command line of the book's long experiments; both resume where an interrupted run stopped.
 
-Writes each figure of the synthetic experiments as PNG, PDF and JSON (its numbers and
-how they were made) under ``DIR/<setting>/``. Figures already saved are skipped, so an
-interrupted run resumes; ``--force`` recomputes them.
+``python -m onerank synthetic <figure|all> --setting code|paper --out DIR``
+    Writes each figure of the synthetic experiments as PNG, PDF and JSON (its numbers
+    and how they were made) under ``DIR/<setting>/``.
+``python -m onerank vision <experiment ...|all> --profile full --out DIR``
+    Runs the image experiments (:mod:`onerank.vision_sweep`), one JSON per run under
+    ``DIR/<dataset>/``.
+
+Results already saved are skipped; ``--force`` recomputes them.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ import argparse
 import sys
 import time
 
-from . import synthetic
+from . import synthetic, vision_sweep
 
 
 def main(argv=None) -> int:
@@ -24,7 +29,22 @@ def main(argv=None) -> int:
     syn.add_argument("--profile", choices=("quick", "full"), default="full",
                      help="full (default): the setting's real size; quick: the chapters' size")
     syn.add_argument("--force", action="store_true", help="recompute figures already saved")
+    vis = sub.add_parser("vision", help="the image experiments (Section 5.2), resumable")
+    vis.add_argument("experiments", nargs="+", choices=list(vision_sweep.EXPERIMENTS) + ["all"])
+    vis.add_argument("--out", required=True, help="output folder (results/vision for the recorded run)")
+    vis.add_argument("--profile", choices=("quick", "full"), default="full")
+    vis.add_argument("--datasets", nargs="+", choices=("mnist", "cifar10", "cifar100"),
+                     help="default: every dataset that can be loaded")
+    vis.add_argument("--seeds", type=int, default=None, help="number of seeds (default: the profile's)")
+    vis.add_argument("--force", action="store_true", help="rerun runs already saved")
     args = parser.parse_args(argv)
+    if args.command == "vision":
+        start = time.perf_counter()
+        exps = None if "all" in args.experiments else args.experiments
+        written = vision_sweep.run(args.out, profile=args.profile, datasets=args.datasets, experiments=exps,
+                                   seeds=args.seeds, force=args.force)
+        print(f"{len(written)} runs written to {args.out} in {time.perf_counter() - start:.1f} s")
+        return 0
     figures = sorted(synthetic.FIGURES) if args.figure == "all" else [args.figure]
     total = time.perf_counter()
     for fig in figures:

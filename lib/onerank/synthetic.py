@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from . import batched, config, problems, schedules
+from . import batched, config, problems, results, schedules
 
 #: The schedules of the paper's comparisons, by alpha (see :mod:`onerank.schedules`).
 SCHEDULES = {"more-first": 1.0, "equal": 0.0, "less-first": -1.0}
@@ -473,40 +472,6 @@ FIGURES = {
 
 
 # ============================================================== saving
-def _atomic_write(path: Path, write_to) -> None:
-    """Write through a temporary file in the same folder, then rename (never a half file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    os.close(fd)
-    try:
-        write_to(tmp)
-        os.chmod(tmp, 0o644)                 # mkstemp makes it private; results are for reading
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
-def provenance() -> dict:
-    """Device, library versions and git commit, for the JSON of a run."""
-    import platform
-    import subprocess
-
-    import torch
-
-    from . import __version__
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                                check=True, cwd=Path(__file__).parent).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        commit = None
-    dev = config.device()
-    name = torch.cuda.get_device_name() if dev.startswith("cuda") else platform.processor() or platform.machine()
-    return {"device": dev, "device_name": name, "torch_threads": torch.get_num_threads(),
-            "onerank": __version__, "numpy": np.__version__, "torch": torch.__version__,
-            "python": platform.python_version(), "commit": commit}
-
-
 def write(figure: str, setting_name: str, out: str | os.PathLike, *, profile: str = "full",
           force: bool = False) -> dict:
     """Run one figure's experiment and save ``out/<setting>/<figure>.{json,png,pdf}``.
@@ -524,15 +489,15 @@ def write(figure: str, setting_name: str, out: str | os.PathLike, *, profile: st
     else:
         start = time.perf_counter()
         res = FIGURES[figure][0](s)
-        res["run"] = {**provenance(), "profile": profile, "wall_seconds": time.perf_counter() - start,
+        res["run"] = {**results.provenance(), "profile": profile, "wall_seconds": time.perf_counter() - start,
                       "command": f"python -m onerank synthetic {figure} --setting {setting_name} "
                                  f"--profile {profile} --out {out}"}
-        _atomic_write(target, lambda tmp: Path(tmp).write_text(json.dumps(res, indent=1)))
+        results.atomic_write(target, lambda tmp: Path(tmp).write_text(json.dumps(res, indent=1)))
     plt = _plt()
     for ext in ("png", "pdf"):
         image = folder / f"{figure}.{ext}"
         if force or not image.exists():
             fig = FIGURES[figure][1](res)
-            _atomic_write(image, lambda tmp: fig.savefig(tmp, dpi=150, format=ext))
+            results.atomic_write(image, lambda tmp: fig.savefig(tmp, dpi=150, format=ext))
             plt.close(fig)
     return res

@@ -16,6 +16,7 @@ import copy
 
 import torch
 from torch import nn
+from tqdm.auto import tqdm as _tqdm
 
 from . import lora
 
@@ -30,13 +31,23 @@ def mlp(in_features: int, classes: int, hidden: int = 512, *, seed: int = 0) -> 
                          nn.Linear(hidden, classes))
 
 
+def autocast(device, amp: bool | None = None):
+    """The mixed-precision context of every forward pass here: bfloat16 autocast when
+    ``amp`` is True, off when False; ``None`` (the default everywhere) means on for cuda
+    devices only. bfloat16 keeps float32's exponent range, so no loss scaling is needed."""
+    kind = torch.device(device).type
+    enabled = kind == "cuda" if amp is None else bool(amp)
+    return torch.autocast(kind, dtype=torch.bfloat16, enabled=enabled)
+
+
 def train(model: nn.Module, params, x, y, *, epochs: int, batch: int = 64, lr: float = 1e-3,
-          seed: int = 0) -> list[float]:
+          seed: int = 0, amp: bool | None = None) -> list[float]:
     """Adam on cross-entropy over (x, y) for ``epochs`` passes in shuffled batches.
 
     ``params`` are the tensors to optimise (a fresh Adam, as the authors do per component).
-    x (N, D) and y (N,) should already be on the model's device. Returns the mean loss of
-    each epoch.
+    x (N, D) and y (N,) should already be on the model's device. ``amp``: see
+    :func:`autocast` (parameters and optimiser state stay float32). Returns the mean loss
+    of each epoch.
     """
     if epochs < 0 or batch < 1:
         raise ValueError(f"epochs must be >= 0 and batch >= 1, got epochs={epochs}, batch={batch}")
@@ -54,7 +65,8 @@ def train(model: nn.Module, params, x, y, *, epochs: int, batch: int = 64, lr: f
         total = torch.zeros((), device=x.device)
         for start in range(0, n, batch):
             idx = order[start:start + batch]
-            loss = loss_fn(model(x[idx]), y[idx])
+            with autocast(x.device, amp):
+                loss = loss_fn(model(x[idx]).float(), y[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -64,26 +76,29 @@ def train(model: nn.Module, params, x, y, *, epochs: int, batch: int = 64, lr: f
 
 
 @torch.no_grad()
-def accuracy(model: nn.Module, x, y, *, batch: int = 8192) -> float:
+def accuracy(model: nn.Module, x, y, *, batch: int = 8192, amp: bool | None = None) -> float:
     """Share of rows of x whose arg-max prediction (over all classes) equals y."""
     model.eval()
     correct = 0
     for start in range(0, x.shape[0], batch):
-        correct += int((model(x[start:start + batch]).argmax(1) == y[start:start + batch]).sum())
+        with autocast(x.device, amp):
+            logits = model(x[start:start + batch])
+        correct += int((logits.argmax(1) == y[start:start + batch]).sum())
     return correct / max(1, x.shape[0])
 
 
 def pretrain(old, *, epochs: int = 10, batch: int = 64, lr: float = 1e-3, seed: int = 0,
-             hidden: int = 512, classes: int | None = None) -> nn.Sequential:
+             hidden: int = 512, classes: int | None = None, amp: bool | None = None) -> nn.Sequential:
     """The base model: :func:`mlp` trained on the old classes (``old``: a data.Dataset subset
     already on its device). ``classes`` defaults to ``old.classes`` (the head keeps them all)."""
     model = mlp(old.features, classes or old.classes, hidden, seed=seed).to(old.x_train.device)
-    train(model, model.parameters(), old.x_train, old.y_train, epochs=epochs, batch=batch, lr=lr, seed=seed)
+    train(model, model.parameters(), old.x_train, old.y_train, epochs=epochs, batch=batch, lr=lr, seed=seed,
+          amp=amp)
     return model
 
 
 def sequential(base: nn.Module, new, epochs, *, batch: int = 64, lr: float = 1e-3, seed: int = 0,
-               init_std: float = 0.01, scaling: float = 1.0) -> dict:
+               init_std: float = 0.01, scaling: float = 1.0, amp: bool | None = None) -> dict:
     """Sequential rank-1 LoRA: component k trains for ``epochs[k]`` epochs, then is frozen.
 
     ``base`` is left untouched (a copy is adapted). Returns {"accuracy": test accuracy on the
@@ -96,27 +111,29 @@ def sequential(base: nn.Module, new, epochs, *, batch: int = 64, lr: float = 1e-
     layers = lora.apply(model, LORA_LAYERS, init_std=init_std, scaling=scaling)
     accs = []
     for k, e in enumerate(epochs):
-        _component(model, layers, new.x_train, new.y_train, e, seed * 1000 + k, batch=batch, lr=lr)
-        accs.append(accuracy(model, new.x_test, new.y_test))
+        _component(model, layers, new.x_train, new.y_train, e, seed * 1000 + k, batch=batch, lr=lr, amp=amp)
+        accs.append(accuracy(model, new.x_test, new.y_test, amp=amp))
     return {"accuracy": accs, "epochs": epochs, "model": model}
 
 
-def _component(model, layers, x, y, epochs: int, seed: int, *, batch: int, lr: float) -> None:
+def _component(model, layers, x, y, epochs: int, seed: int, *, batch: int, lr: float,
+               amp: bool | None = None) -> None:
     """One step of sequential LoRA: add a rank-1 pair to every layer, train it (fresh Adam,
     seeded by ``seed``, which also draws A), freeze it."""
     params = lora.add_component(layers, rank=1, seed=seed)
-    train(model, params, x, y, epochs=epochs, batch=batch, lr=lr, seed=seed)
+    train(model, params, x, y, epochs=epochs, batch=batch, lr=lr, seed=seed, amp=amp)
     lora.freeze_component(layers)
 
 
 def joint(base: nn.Module, new, rank: int, epochs: int, *, batch: int = 64, lr: float = 1e-3,
-          seed: int = 0, init_std: float = 0.01, scaling: float = 1.0) -> dict:
+          seed: int = 0, init_std: float = 0.01, scaling: float = 1.0, amp: bool | None = None) -> dict:
     """Jointly trained rank-``rank`` LoRA for ``epochs`` epochs; accuracy on the new classes."""
     model = copy.deepcopy(base)
     layers = lora.apply(model, LORA_LAYERS, init_std=init_std, scaling=scaling)
     params = lora.add_component(layers, rank=rank, seed=seed * 1000)
-    train(model, params, new.x_train, new.y_train, epochs=epochs, batch=batch, lr=lr, seed=seed * 1000)
-    return {"accuracy": accuracy(model, new.x_test, new.y_test), "rank": rank, "epochs": epochs,
+    train(model, params, new.x_train, new.y_train, epochs=epochs, batch=batch, lr=lr, seed=seed * 1000,
+          amp=amp)
+    return {"accuracy": accuracy(model, new.x_test, new.y_test, amp=amp), "rank": rank, "epochs": epochs,
             "model": model}
 
 
@@ -148,7 +165,7 @@ def lora_flops(shapes, samples: int, epochs, ranks=None) -> float:
 
 
 def epoch_paths(base: nn.Module, new, grid, *, components: int = 3, batch: int = 64, lr: float = 1e-3,
-                seed: int = 0) -> dict:
+                seed: int = 0, amp: bool | None = None, progress: bool = False) -> dict:
     """Every epoch path (e_1, ..., e_components) over ``grid`` (the paper's alpha -> beta -> gamma).
 
     The paths form a tree, and each prefix is trained once: the model after
@@ -161,6 +178,8 @@ def epoch_paths(base: nn.Module, new, grid, *, components: int = 3, batch: int =
     root = copy.deepcopy(base)
     layers = lora.apply(root, LORA_LAYERS)
     frontier = [((), root, [])]
+    total = sum(len(grid) ** (k + 1) for k in range(components))
+    bar = _tqdm(total=total, desc="epoch paths", disable=not progress)
     for k in range(components):
         nxt = []
         for path, model, accs in frontier:
@@ -168,14 +187,17 @@ def epoch_paths(base: nn.Module, new, grid, *, components: int = 3, batch: int =
                 child = copy.deepcopy(model)
                 child_layers = {name: child.get_submodule(name) for name in layers}
                 _component(child, child_layers, new.x_train, new.y_train, e, seed * 1000 + k,
-                           batch=batch, lr=lr)
-                nxt.append((path + (e,), child, accs + [accuracy(child, new.x_test, new.y_test)]))
+                           batch=batch, lr=lr, amp=amp)
+                nxt.append((path + (e,), child, accs + [accuracy(child, new.x_test, new.y_test, amp=amp)]))
+                bar.update()
         frontier = nxt
+    bar.close()
     return {path: accs for path, _, accs in frontier}
 
 
 def online_rank(base: nn.Module, new, *, epochs: int = 2, threshold: float = 0.005, max_rank: int = 8,
-                validation: float = 0.1, batch: int = 64, lr: float = 1e-3, seed: int = 0) -> dict:
+                validation: float = 0.1, batch: int = 64, lr: float = 1e-3, seed: int = 0,
+                amp: bool | None = None) -> dict:
     """Choose the number of rank-1 components while training: stop once a component raises
     the validation accuracy by less than ``threshold``.
 
@@ -198,11 +220,11 @@ def online_rank(base: nn.Module, new, *, epochs: int = 2, threshold: float = 0.0
     model = copy.deepcopy(base)
     layers = lora.apply(model, LORA_LAYERS)
     val, test = [], []
-    previous = accuracy(model, x_val, y_val)
+    previous = accuracy(model, x_val, y_val, amp=amp)
     for k in range(max_rank):
-        _component(model, layers, x_tr, y_tr, epochs, seed * 1000 + k, batch=batch, lr=lr)
-        val.append(accuracy(model, x_val, y_val))
-        test.append(accuracy(model, new.x_test, new.y_test))
+        _component(model, layers, x_tr, y_tr, epochs, seed * 1000 + k, batch=batch, lr=lr, amp=amp)
+        val.append(accuracy(model, x_val, y_val, amp=amp))
+        test.append(accuracy(model, new.x_test, new.y_test, amp=amp))
         if val[-1] - previous < threshold:
             break
         previous = val[-1]
