@@ -101,3 +101,30 @@ def test_online_rank_stops_when_the_gain_is_small():
     assert every["rank"] == 3
     with pytest.raises(ValueError, match="validation"):
         vision.online_rank(base, ds, validation=1.5)
+
+
+def test_autocast_is_bfloat16_on_request_and_off_by_default_on_cpu():
+    layer = torch.nn.Linear(4, 3)
+    x = torch.randn(2, 4)
+    with vision.autocast("cpu"):
+        assert layer(x).dtype == torch.float32            # default: mixed precision on cuda only
+    with vision.autocast("cpu", True):
+        assert layer(x).dtype == torch.bfloat16
+
+
+def test_mixed_precision_does_not_change_the_toy_results_materially():
+    # The sweep's "precision" runs make this comparison at full size on a GPU; here the same
+    # bfloat16 autocast runs on the CPU. bfloat16 keeps ~3 significant digits, so losses agree
+    # to about 1e-2 relative, and the accuracies of a separable problem to a few test points.
+    ds = _toy(n=800)
+    old, new = ds.split()
+    base = vision.pretrain(ds.subset(old), epochs=3, hidden=64)
+    runs = {amp: vision.sequential(base, ds.subset(new), [3, 3], seed=2, lr=0.01, amp=amp) for amp in (False, True)}
+    acc32, acc16 = runs[False]["accuracy"], runs[True]["accuracy"]
+    assert max(abs(a - b) for a, b in zip(acc32, acc16)) <= 0.02, (acc32, acc16)
+    x = ds.subset(new).x_test
+    with torch.no_grad():
+        p32 = runs[False]["model"](x).softmax(1)
+        p16 = runs[True]["model"](x).softmax(1)
+    assert (p32.argmax(1) == p16.argmax(1)).float().mean() >= 0.97
+    assert not torch.equal(p32, p16)                      # bfloat16 was really in effect

@@ -14,6 +14,10 @@ synthetic  the paper's synthetic experiments, one function per figure (``python 
 lora       LoRA for nn.Linear, one rank at a time (``apply``, ``add_component``, ``freeze_component``)
 data       MNIST, CIFAR-10, CIFAR-100 as in-memory tensors, with the old/new class split (``load``)
 vision     the MLP of the vision experiments: ``pretrain``, ``sequential``, ``joint``, ``lora_flops``
+vision_sweep  the vision experiments as a resumable sweep (``python -m onerank vision``)
+language   sequential LoRA on a pretrained transformer for SST-2: ``sequential``, ``joint``, ``flops``
+language_sweep  the language probe as a resumable sweep (``python -m onerank language``)
+results    atomic JSON writes and run provenance, shared by the sweeps
 rowspace   the exact row-space coordinates every solver works in
 config     the run profile (``ONERANK_PROFILE``) and the data folder (``ONERANK_DATA``)
 """

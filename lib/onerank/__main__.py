@@ -6,6 +6,9 @@
 ``python -m onerank vision <experiment ...|all> --profile full --out DIR``
     Runs the image experiments (:mod:`onerank.vision_sweep`), one JSON per run under
     ``DIR/<dataset>/``.
+``python -m onerank language <experiment ...|all> --profile full --model distilbert --out DIR``
+    Runs the SST-2 probe (:mod:`onerank.language_sweep`), one JSON per run under
+    ``DIR/<model>/``.
 
 Results already saved are skipped; ``--force`` recomputes them.
 """
@@ -16,7 +19,7 @@ import argparse
 import sys
 import time
 
-from . import synthetic, vision_sweep
+from . import language_sweep, synthetic, vision_sweep
 
 
 def main(argv=None) -> int:
@@ -37,7 +40,23 @@ def main(argv=None) -> int:
                      help="default: every dataset that can be loaded")
     vis.add_argument("--seeds", type=int, default=None, help="number of seeds (default: the profile's)")
     vis.add_argument("--force", action="store_true", help="rerun runs already saved")
+    lang = sub.add_parser("language", help="the SST-2 probe (Section 5.2), resumable")
+    lang.add_argument("experiments", nargs="+", choices=list(language_sweep.EXPERIMENTS) + ["all"])
+    lang.add_argument("--out", required=True, help="output folder (results/language for the recorded run)")
+    lang.add_argument("--profile", choices=("quick", "full"), default="full")
+    lang.add_argument("--model", choices=("distilbert", "minilm"), default=None,
+                      help="default: the profile's (full: distilbert, needs a download; minilm works offline)")
+    lang.add_argument("--heads", nargs="+", choices=("frozen", "trainable"), default=None)
+    lang.add_argument("--seeds", type=int, default=None, help="number of seeds (default: the profile's)")
+    lang.add_argument("--force", action="store_true", help="rerun runs already saved")
     args = parser.parse_args(argv)
+    if args.command == "language":
+        start = time.perf_counter()
+        exps = None if "all" in args.experiments else args.experiments
+        written = language_sweep.run(args.out, profile=args.profile, model=args.model, experiments=exps,
+                                     heads=args.heads, seeds=args.seeds, force=args.force)
+        print(f"{len(written)} runs written to {args.out} in {time.perf_counter() - start:.1f} s")
+        return 0
     if args.command == "vision":
         start = time.perf_counter()
         exps = None if "all" in args.experiments else args.experiments

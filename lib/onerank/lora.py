@@ -154,3 +154,31 @@ def freeze_component(layers: dict) -> None:
     """Freeze the trainable pair of every layer."""
     for layer in layers.values():
         layer.freeze_component()
+
+
+def training_flops(shapes, samples: int, epochs, ranks=None) -> float:
+    """Training FLOPs spent in the LoRA branches, by a documented count.
+
+    For a layer with ``in`` inputs and ``out`` outputs, a rank-r branch costs 2 r (in + out)
+    FLOPs per sample forward (x A, then (x A) B^T). Training it costs 3 times that (forward,
+    and a backward pass producing the gradients of A, B and of the input). A frozen branch
+    still runs forward and passes gradients back to its input: 2 times its forward cost.
+
+    Parameters
+    ----------
+    shapes : list of (in, out) of the adapted layers.
+    samples : training samples per epoch (per step, if ``epochs`` counts steps; for a
+        transformer a sample is a token, since the branch runs once per token).
+    epochs : epochs (or steps) of each component (sequential) or a single int (one joint pair).
+    ranks : rank of each component (default 1 each; for a single int ``epochs``, the joint rank).
+    """
+    per_rank = sum(2 * (i + o) for i, o in shapes)                 # forward FLOPs of rank 1, per sample
+    if isinstance(epochs, int):
+        return 3.0 * per_rank * (ranks or 1) * samples * epochs
+    epochs = list(epochs)
+    ranks = list(ranks) if ranks is not None else [1] * len(epochs)
+    total = 0.0
+    for k, e in enumerate(epochs):
+        frozen = sum(ranks[:k])
+        total += (3.0 * ranks[k] + 2.0 * frozen) * per_rank * samples * e
+    return total

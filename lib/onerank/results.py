@@ -81,3 +81,13 @@ def provenance(device: str | None = None) -> dict:
             "onerank": __version__, "numpy": np.__version__, "torch": torch.__version__,
             "python": platform.python_version(), "commit": commit,
             "uncommitted_changes": bool(changed)}
+
+
+def save_run(path, config: dict, metrics: dict, *, wall_seconds: float, command: str,
+             device: str | None = None) -> dict:
+    """Write one run of a sweep as {"config", "metrics", "run"} JSON at ``path`` (atomically);
+    "run" is :func:`provenance` plus the wall time and the command that made it."""
+    record = {"config": config, "metrics": metrics,
+              "run": {**provenance(device), "wall_seconds": wall_seconds, "command": command}}
+    write_json(path, record)
+    return record

@@ -164,12 +164,9 @@ def run(out, *, profile: str = "full", datasets=None, experiments=None, seeds=No
         metrics = _experiment(exp, base, old, new, seed, params, p, base_wall, epochs)
         if exp == "precision":
             cfg["amp"] = False
-        record = {"config": cfg, "metrics": metrics,
-                  "run": {**results.provenance(device), "wall_seconds": time.perf_counter() - start,
-                          "command": f"python -m onerank vision {exp} --profile {profile} --out {out} "
-                                     f"--datasets {name}"}}
         target = out / run_file(name, exp, seed, params)
-        results.write_json(target, record)
+        results.save_run(target, cfg, metrics, wall_seconds=time.perf_counter() - start, device=device,
+                         command=f"python -m onerank vision {exp} --profile {profile} --out {out} --datasets {name}")
         written.append(target)
     return written
 
