@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from onerank import deflation, rank1, schedules
+from onerank import deflation, problems, rank1, schedules
 
 from helpers import small_problem
 
@@ -115,3 +115,50 @@ def test_recovery_errors():
     np.testing.assert_allclose(errors, expected, rtol=1e-12)
     with pytest.raises(ValueError, match="W_star must have shape"):
         res.recovery_errors(p.W_star[:, :-1])
+
+
+def test_parallel_with_one_worker_is_algorithm_2():
+    p = problems.make_problem(20, 30, 80, 3, x_norm="columns", seed=4)
+    par = deflation.parallel(p.Y, p.X, 1, 60, seed=7, W_star=p.W_star)
+    seq = deflation.deflate(p.Y, p.X, [60], seed=7, tol=None)
+    assert np.allclose(par.W_hat, seq.W_hat, rtol=0, atol=1e-12)
+    assert np.isclose(par.train_errors[-1], seq.train_errors[-1], rtol=1e-12)
+
+
+def _stable_instance(rank, seed):
+    p = problems.make_problem(20, 30, 80, rank, spectrum=np.arange(rank, 0, -1.0), x_condition=2.0, seed=seed)
+    return p, 0.5 / (np.linalg.norm(p.Y, 2) * np.linalg.norm(p.X, 2) ** 2)
+
+
+def test_parallel_counts_compute_and_converges_to_the_rank_r_fit():
+    p, eta = _stable_instance(3, 5)
+    par = deflation.parallel(p.Y, p.X, 3, 4000, stagger=2, seed=1, W_star=p.W_star, eta=eta)
+    R = np.arange(4001)
+    assert np.array_equal(par.steps, sum(np.maximum(0, R - 2 * k) for k in range(3)))
+    assert par.recovery_errors[-1] < 1e-6 * np.linalg.norm(p.W_star)       # noiseless, rank 3: W* itself
+    assert par.train_errors[0] == pytest.approx(np.linalg.norm(p.Y))       # a = 0 at the start
+
+
+def test_parallel_perturbation_moves_one_product_and_heals():
+    p, eta = _stable_instance(2, 6)
+    base = deflation.parallel(p.Y, p.X, 2, 1, seed=2, eta=eta)
+    M = np.outer(base.B[:, 0], np.ones(30)) * 1e-2
+    kicked = deflation.parallel(p.Y, p.X, 2, 1, seed=2, eta=eta, perturb=(0, 0, M))
+    moved = np.outer(kicked.B[:, 0], kicked.A[:, 0]) - np.outer(base.B[:, 0], base.A[:, 0])
+    assert np.allclose(moved, M, atol=1e-12)                               # M lies along b_1: moved exactly
+    long = deflation.parallel(p.Y, p.X, 2, 3000, seed=2, W_star=p.W_star, eta=eta, perturb=(1500, 0, 10 * M))
+    assert long.recovery_errors[-1] < 1e-6 * np.linalg.norm(p.W_star)
+
+
+def test_parallel_rejects_bad_arguments():
+    p = problems.make_problem(10, 12, 40, 2, seed=0)
+    with pytest.raises(ValueError, match="r must be"):
+        deflation.parallel(p.Y, p.X, 11, 5)
+    with pytest.raises(ValueError, match="rounds"):
+        deflation.parallel(p.Y, p.X, 2, -1)
+
+
+def test_parallel_divergence_is_reported():
+    p = problems.make_problem(20, 30, 80, 2, seed=0)
+    with pytest.raises(FloatingPointError, match="smaller eta"):
+        deflation.parallel(p.Y, p.X, 2, 500, eta=5.0)

@@ -179,3 +179,33 @@ def test_theorem3_bound_formula():
     assert theory.theorem3_bound(0.3, s, 0.8, 5) == pytest.approx(2 * np.sqrt(10) * 0.3 / 0.8)
     with pytest.raises(ValueError, match="sigma_min_X must be > 0"):
         theory.theorem3_bound(0.3, s, 0.0, 2)
+
+
+def test_sin_theta_and_clusters():
+    rng = np.random.default_rng(0)
+    Q = np.linalg.qr(rng.standard_normal((8, 8)))[0]
+    assert theory.sin_theta(Q[:, :3], Q[:, :2] @ rng.standard_normal((2, 2))) < 1e-12    # inside
+    assert theory.sin_theta(Q[:, :3], Q[:, 3:5]) == pytest.approx(1.0)                  # orthogonal
+    t = 0.3
+    tilted = np.cos(t) * Q[:, :1] + np.sin(t) * Q[:, 5:6]
+    assert theory.sin_theta(Q[:, :1], tilted) == pytest.approx(np.sin(t))
+    assert [g.tolist() for g in theory.clusters([3, 3, 3, 1.5, 1.5, 1])] == [[0, 1, 2], [3, 4], [5]]
+    assert theory.wedin_bound(0.1, 2.0, 1.5) == pytest.approx(0.2)
+    assert theory.wedin_bound(0.1, 1.0, 1.0) == np.inf
+
+
+def test_wedin_bound_holds_on_random_perturbations():
+    rng = np.random.default_rng(1)
+    worst = 0.0
+    for _ in range(200):
+        U = np.linalg.qr(rng.standard_normal((12, 12)))[0]
+        V = np.linalg.qr(rng.standard_normal((9, 9)))[0]
+        s = np.sort(rng.uniform(0.1, 3, 9))[::-1]
+        A = U[:, :9] * s @ V.T
+        E = rng.standard_normal((12, 9)) * 10 ** rng.uniform(-4, -0.5)
+        c = int(rng.integers(1, 8))
+        Uh, sh, _ = np.linalg.svd(A + E)
+        bound = theory.wedin_bound(np.linalg.norm(E, 2), sh[c - 1], s[c])
+        if np.isfinite(bound):
+            worst = max(worst, theory.sin_theta(U[:, :c], Uh[:, :c]) / bound)
+    assert 0 < worst <= 1 + 1e-9

@@ -177,3 +177,107 @@ def _budgets(budgets, solver: str) -> np.ndarray:
         raise ValueError("budgets must hold at least one entry")
     return np.array([_validate.integer(v, f"budgets[{i}]", minimum=0) for i, v in enumerate(values)],
                     dtype=np.int64)
+
+
+@dataclass
+class ParallelResult:
+    """What a run of :func:`parallel` produced.
+
+    Attributes
+    ----------
+    A : (d, r) array, B : (m, r) array; W_hat = B A^T = sum_k b_k a_k^T.
+    starts : (r,) int array, the round at which each worker started.
+    steps : (rounds + 1,) int array, gradient steps spent by all workers together
+        after 0, 1, ..., rounds rounds (the compute axis).
+    train_errors : (rounds + 1,) array, ||Y - W_hat X||_F after each round.
+    recovery_errors : (rounds + 1,) array, ||W_hat - W*||_F (only with W_star, else empty).
+    """
+
+    A: np.ndarray
+    B: np.ndarray
+    starts: np.ndarray
+    steps: np.ndarray
+    train_errors: np.ndarray
+    recovery_errors: np.ndarray
+
+    @property
+    def W_hat(self) -> np.ndarray:
+        return self.B @ self.A.T
+
+
+def parallel(Y, X, r: int, rounds: int, *, stagger: int = 1, eta=0.003, seed=None, W_star=None,
+             perturb: tuple | None = None) -> ParallelResult:
+    """Parallel deflation: r workers run eq. (5) side by side on shifting residuals.
+
+    Worker k (k = 1, ..., r) starts at round (k - 1) * ``stagger`` and, at every round
+    from then on, takes one gradient step on
+
+        1/2 || Y - sum_{j<k} b_j a_j^T X - b_k a_k^T X ||_F^2,
+
+    with (a_j, b_j) its predecessors' estimates *at the start of the round* (all active
+    workers step at once). Unlike sequential deflation, no component is ever frozen: when
+    an early worker improves, the residuals of its successors change and they keep
+    adapting. This is the parallel view of deflation of the companion AdaPaD work.
+
+    Parameters
+    ----------
+    Y : (m, n) array, X : (d, n) array, r : number of workers (components).
+    rounds : int >= 0. Compute after R rounds: sum_k max(0, R - start_k) steps.
+    stagger : int >= 0, rounds between the starts of consecutive workers.
+    eta, seed : as in :func:`deflate` (b_k's initial values drawn in turn from ``seed``;
+        a_k starts at 0).
+    W_star : (m, d) array, optional, to record recovery errors.
+    perturb : optional (round, k, matrix (m, d)): after that round, worker k's product
+        b_k a_k^T is moved by the matrix (replacing a_k by the least-squares a with
+        b_k a^T = b_k a_k^T + matrix projected on b_k), to watch whether the error heals.
+
+    Returns
+    -------
+    ParallelResult
+    """
+    Y, X = _validate.regression_pair(Y, X)
+    (m, n), d = Y.shape, X.shape[0]
+    r = _validate.integer(r, "r", minimum=1)
+    if r > min(m, d):
+        raise ValueError(f"r must be <= min(m, d) = {min(m, d)}, got {r}")
+    rounds = _validate.integer(rounds, "rounds", minimum=0)
+    stagger = _validate.integer(stagger, "stagger", minimum=0)
+    eta_a, eta_b = _step_sizes(eta)
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rs = RowSpace(X)
+    Z, outside_sq = rs.coordinates(Y)
+    A = np.zeros((d, r))
+    F = np.column_stack([_initial_point(None, rng, d, m)[1] for _ in range(r)])
+    starts = np.arange(r) * stagger
+    spent, train, recovery = [0], [], []
+
+    def record():
+        C = rs.B.T @ A
+        R = Z - F @ C.T
+        train.append(np.sqrt(np.sum(R * R) + outside_sq))
+        if W_star is not None:
+            recovery.append(np.linalg.norm(F @ A.T - W_star))
+
+    record()
+    try:
+        with np.errstate(over="raise", invalid="raise"):
+            for t in range(rounds):
+                active = (starts <= t).astype(float)
+                C = rs.B.T @ A                                   # (s, r): a_k^T X in coordinates
+                FF, CC = F.T @ F, C.T @ C
+                # worker k's residual is Z - sum_{j<k} f_j c_j^T - f_k c_k^T
+                ga = Z.T @ F - C @ np.triu(FF, 1) - C * np.diag(FF)      # Rt_k^T f_k, column k
+                gb = Z @ C - F @ np.triu(CC, 1) - F * np.diag(CC)        # Rt_k c_k, column k
+                A = A + eta_a * (rs.B @ ga) * active
+                F = F + eta_b * gb * active
+                if perturb is not None and t == perturb[0]:
+                    k, M = perturb[1], np.asarray(perturb[2], dtype=float)
+                    f = F[:, k]
+                    A[:, k] = A[:, k] + M.T @ f / (f @ f)
+                spent.append(spent[-1] + int(active.sum()))
+                record()
+    except FloatingPointError:
+        raise FloatingPointError(f"parallel deflation diverged (eta_a={eta_a}, eta_b={eta_b}); "
+                                 "use a smaller eta") from None
+    return ParallelResult(A=A, B=F, starts=starts, steps=np.array(spent), train_errors=np.array(train),
+                          recovery_errors=np.array(recovery))

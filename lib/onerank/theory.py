@@ -360,3 +360,37 @@ def theorem3_bound(E_P_norm, sigma_WX, sigma_min_X, r) -> float:
     smin = _validate.real(sigma_min_X, "sigma_min_X", positive=True)
     nxt = s[r] if r < s.size else 0.0
     return (2.0 * np.sqrt(2.0 * r) * (e + nxt) + _tail(s, r, "l2")) / smin
+
+
+# ------------------------------------------------------------------ clusters (repeated singular values)
+def sin_theta(U, U_hat) -> float:
+    """||sin Theta||_2 between the column spaces of U (p x c) and U_hat (p x c'): the spectral
+    norm of (I - Q Q^T) Q_hat, with Q, Q_hat orthonormal bases of the two spaces. It is 0
+    when span(U_hat) lies inside span(U) and 1 when some direction of span(U_hat) is
+    orthogonal to span(U)."""
+    U = np.asarray(U, dtype=float)
+    U_hat = np.asarray(U_hat, dtype=float)
+    if U.ndim != 2 or U_hat.ndim != 2 or U.shape[0] != U_hat.shape[0]:
+        raise ValueError(f"U and U_hat must be matrices with the same number of rows, got {U.shape}, {U_hat.shape}")
+    Q = np.linalg.qr(U)[0]
+    Q_hat = np.linalg.qr(U_hat)[0]
+    return float(np.linalg.norm(Q_hat - Q @ (Q.T @ Q_hat), 2))
+
+
+def clusters(sigma, rtol: float = 1e-9) -> list[np.ndarray]:
+    """Group the indices of a descending spectrum into clusters of (numerically) equal
+    values: i and i+1 share a cluster when sigma_i - sigma_{i+1} <= rtol * sigma_1."""
+    s = _spectrum(sigma)
+    if s.size == 0:
+        return []
+    cut = np.flatnonzero(np.abs(np.diff(s)) > rtol * max(s[0], np.finfo(float).tiny)) + 1
+    return np.split(np.arange(s.size), cut)
+
+
+def wedin_bound(E_norm: float, sigma_hat_c: float, sigma_next: float) -> float:
+    """Wedin's sin Theta bound for the top-c singular subspaces of A and A_hat = A + E:
+    ||sin Theta||_2 <= ||E||_2 / delta with delta = sigma_c(A_hat) - sigma_{c+1}(A) > 0
+    {cite}`wedin1972perturbation`; inf when delta <= 0 (no bound: the split at c is not
+    determined, e.g. inside a cluster of equal singular values)."""
+    delta = sigma_hat_c - sigma_next
+    return float(E_norm / delta) if delta > 0 else float("inf")
