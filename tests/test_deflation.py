@@ -162,3 +162,36 @@ def test_parallel_divergence_is_reported():
     p = problems.make_problem(20, 30, 80, 2, seed=0)
     with pytest.raises(FloatingPointError, match="smaller eta"):
         deflation.parallel(p.Y, p.X, 2, 500, eta=5.0)
+
+
+def test_adaptive_budgets_replay_as_fixed_budgets():
+    p, eta = _stable_instance(4, 8)
+    res = deflation.deflate_adaptive(p.Y, p.X, 4, 600, share=0.5, eta=eta, seed=3)
+    assert res["steps"].sum() <= 600 and np.all(res["steps"] >= 1)
+    replay = deflation.deflate(p.Y, p.X, res["steps"], eta=eta, seed=3, tol=None, keep_residuals=False)
+    assert np.allclose(replay.W_hat, res["W_hat"], rtol=0, atol=1e-12)
+    assert np.allclose(replay.train_errors, res["train_errors"], rtol=1e-12)
+
+
+def test_adaptive_budgets_split_equally_on_a_flat_spectrum_and_validate():
+    p = problems.make_problem(30, 40, 120, 4, spectrum=np.ones(4), x_condition=2.0, seed=2)
+    eta = 0.5 / (np.linalg.norm(p.Y, 2) * np.linalg.norm(p.X, 2) ** 2)
+    res = deflation.deflate_adaptive(p.Y, p.X, 4, 800, share=1.0, eta=eta, seed=0)
+    assert np.all(np.abs(res["steps"] - 200) <= 10)                       # within one chunk of T / r
+    with pytest.raises(ValueError, match="stall"):
+        deflation.deflate_adaptive(p.Y, p.X, 4, 800, stall=1.5)
+    with pytest.raises(ValueError, match="total"):
+        deflation.deflate_adaptive(p.Y, p.X, 4, 2, floor=1)
+
+
+def test_refined_deflation_without_refinement_is_algorithm_2_and_counts_compute():
+    p, eta = _stable_instance(3, 9)
+    plain = deflation.deflate_refined(p.Y, p.X, [40, 30, 20], eta=eta, seed=4, W_star=p.W_star)
+    ref = deflation.deflate(p.Y, p.X, [40, 30, 20], eta=eta, seed=4, tol=None, keep_residuals=False)
+    assert np.allclose(plain["W_hat"], ref.W_hat, rtol=0, atol=1e-12) and plain["compute"] == 90
+    assert plain["train_error"] == pytest.approx(ref.train_errors[-1], rel=1e-12)
+    refined = deflation.deflate_refined(p.Y, p.X, [40, 30, 20], refine=5, eta=eta, seed=4, W_star=p.W_star)
+    assert refined["compute"] == 90 + 5 * (1 + 2 + 3)
+    assert refined["train_error"] < plain["train_error"]          # joint steps descend the full objective
+    with pytest.raises(ValueError, match="refine"):
+        deflation.deflate_refined(p.Y, p.X, [1, 1], refine=-1)

@@ -281,3 +281,123 @@ def parallel(Y, X, r: int, rounds: int, *, stagger: int = 1, eta=0.003, seed=Non
                                  "use a smaller eta") from None
     return ParallelResult(A=A, B=F, starts=starts, steps=np.array(spent), train_errors=np.array(train),
                           recovery_errors=np.array(recovery))
+
+
+def deflate_adaptive(Y, X, r: int, total: int, *, stall: float = 0.05, share: float = 0.0, chunk: int = 10,
+                     floor: int = 1, eta=0.003, seed=None) -> dict:
+    """Algorithm 2 with budgets chosen while it runs, from a fixed total.
+
+    Component k runs eq. (5) in chunks of ``chunk`` steps and moves on once it has
+    passed its fast phase: when the training error's decrease per step over the last
+    chunk falls below ``stall`` times the largest such decrease seen for this component
+    (diminishing returns). Comparing with the component's own peak, rather than with a
+    fixed level, keeps the rule from stopping in the slow start of a pair started at
+    a = 0. With ``share`` > 0 a component first runs at least ``share`` times its equal
+    share of the steps left, ``left / (components left)``, before the test applies.
+    A component also stops before it would eat into the ``floor`` steps reserved
+    for each later one; unused steps go to the later components, and the last one gets
+    all that is left. The rule needs no spectrum and no alpha.
+
+    Parameters
+    ----------
+    Y, X : as in :func:`deflate`. r : number of components. total : int, the budget T.
+    stall : float in (0, 1). share : float >= 0. chunk : int >= 1. floor : int >= 0.
+    eta, seed : as in :func:`deflate` (initial points drawn in turn from one generator,
+        as there).
+
+    Returns
+    -------
+    dict with "W_hat" (m, d), "steps" (r,) the steps each component used (summing to at
+    most ``total``), "train_errors" (r,).
+    """
+    Y, X = _validate.regression_pair(Y, X)
+    (m, n), d = Y.shape, X.shape[0]
+    r = _validate.integer(r, "r", minimum=1)
+    if r > min(m, d):
+        raise ValueError(f"r must be <= min(m, d) = {min(m, d)}, got {r}")
+    total = _validate.integer(total, "total", minimum=0)
+    floor = _validate.integer(floor, "floor", minimum=0)
+    chunk = _validate.integer(chunk, "chunk", minimum=1)
+    stall = _validate.real(stall, "stall", positive=True)
+    share = _validate.real(share, "share", nonnegative=True)
+    if stall >= 1:
+        raise ValueError(f"stall must be in (0, 1), got {stall}")
+    if total < floor * (r - 1):
+        raise ValueError(f"total must be >= floor * (r - 1) = {floor * (r - 1)}, got {total}")
+    eta_a, eta_b = _step_sizes(eta)
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rs = RowSpace(X)
+    Z, outside_sq = rs.coordinates(Y)
+    W_hat = np.zeros((m, d))
+    steps, errors, left = np.zeros(r, dtype=np.int64), np.empty(r), total
+    for k in range(r):
+        cap = left if k == r - 1 else left - floor * (r - k - 1)
+        minimum = min(cap, int(np.ceil(share * left / (r - k))))
+        a, b = _initial_point(None, rng, d, m)
+        used, peak = 0, 0.0
+        while used < cap:
+            size = min(chunk, cap - used)
+            a, b, obj = _gd_reduced(Z, outside_sq, rs.B, size, a, b, eta_a, eta_b, 0.0)
+            used += size
+            rate = (np.sqrt(2 * obj[0]) - np.sqrt(2 * obj[-1])) / size
+            peak = max(peak, rate)
+            if used >= minimum and peak > 0 and rate < stall * peak:
+                break
+        steps[k] = used
+        left -= used
+        W_hat += np.outer(b, a)
+        Z = Z - np.outer(b, rs.B.T @ a)
+        errors[k] = np.sqrt(np.sum(Z * Z) + outside_sq)
+    return {"W_hat": W_hat, "steps": steps, "train_errors": errors}
+
+
+def deflate_refined(Y, X, budgets, *, refine: int = 0, eta=0.003, seed=None, W_star=None) -> dict:
+    """Algorithm 2 with re-optimisation: after component k is fitted (``budgets[k]`` steps of
+    eq. (5) on its residual), ``refine`` *joint* gradient steps update all components
+    1, ..., k together on the full objective 1/2 ||Y - sum_{j<=k} b_j a_j^T X||_F^2.
+
+    This is backfitting done by joint steps: earlier components are no longer frozen,
+    so their errors can be repaired later. With ``refine=0`` it is :func:`deflate`.
+    Compute is counted in component-steps: a joint step on k components costs k, so a
+    run costs sum_k budgets[k] + refine * r (r + 1) / 2.
+
+    Returns
+    -------
+    dict with "W_hat" (m, d), "compute" (int, component-steps), "train_error" (float)
+    and "recovery_error" (float, only with ``W_star``).
+    """
+    Y, X = _validate.regression_pair(Y, X)
+    (m, n), d = Y.shape, X.shape[0]
+    budgets = _budgets(budgets, "gd")
+    r = len(budgets)
+    if r > min(m, d):
+        raise ValueError(f"r (the number of budgets) must be <= min(m, d) = {min(m, d)}, got {r}")
+    refine = _validate.integer(refine, "refine", minimum=0)
+    eta_a, eta_b = _step_sizes(eta)
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rs = RowSpace(X)
+    Z, outside_sq = rs.coordinates(Y)
+    A, F = np.zeros((d, 0)), np.zeros((m, 0))
+    compute = 0
+    try:
+        with np.errstate(over="raise", invalid="raise"):
+            for k in range(r):
+                residual = Z - F @ (rs.B.T @ A).T
+                a0, b0 = _initial_point(None, rng, d, m)
+                a, b, obj = _gd_reduced(residual, outside_sq, rs.B, int(budgets[k]), a0, b0, eta_a, eta_b, 0.0)
+                compute += obj.size - 1
+                A, F = np.column_stack([A, a]), np.column_stack([F, b])
+                for _ in range(refine):
+                    C = rs.B.T @ A
+                    R = Z - F @ C.T
+                    A, F = A + eta_a * (rs.B @ (R.T @ F)), F + eta_b * (R @ C)
+                    compute += k + 1
+    except FloatingPointError:
+        raise FloatingPointError(f"refined deflation diverged (eta_a={eta_a}, eta_b={eta_b}); "
+                                 "use a smaller eta") from None
+    W_hat = F @ A.T
+    R = Z - F @ (rs.B.T @ A).T
+    out = {"W_hat": W_hat, "compute": compute, "train_error": float(np.sqrt(np.sum(R * R) + outside_sq))}
+    if W_star is not None:
+        out["recovery_error"] = float(np.linalg.norm(W_hat - W_star))
+    return out
