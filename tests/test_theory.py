@@ -209,3 +209,18 @@ def test_wedin_bound_holds_on_random_perturbations():
         if np.isfinite(bound):
             worst = max(worst, theory.sin_theta(U[:, :c], Uh[:, :c]) / bound)
     assert 0 < worst <= 1 + 1e-9
+
+
+def test_deflation_with_errors_exact_steps_and_a_pass_through_error():
+    rng = np.random.default_rng(3)
+    U = np.linalg.qr(rng.standard_normal((7, 7)))[0]
+    V = np.linalg.qr(rng.standard_normal((6, 6)))[0]
+    s = np.array([3.0, 2.0, 1.5, 1.0, 0, 0])
+    Y = U[:, :6] * s @ V.T
+    zero = [(np.zeros(7), np.zeros(6))] * 3
+    assert np.all(theory.deflation_with_errors(Y, zero)["deviations"] < 1e-12)
+    # an error that only moves b_1 along u_4 (a direction kept to the end): no later step sees it
+    out = theory.deflation_with_errors(Y, [(1e-3 * U[:, 3], np.zeros(6))] + zero[:2])
+    assert out["deviations"] == pytest.approx([out["delta_norms"][0]] * 3, rel=1e-6)
+    with pytest.raises(ValueError, match="errors"):
+        theory.deflation_with_errors(Y, [(np.zeros(6), np.zeros(6))])

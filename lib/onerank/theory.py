@@ -394,3 +394,39 @@ def wedin_bound(E_norm: float, sigma_hat_c: float, sigma_next: float) -> float:
     determined, e.g. inside a cluster of equal singular values)."""
     delta = sigma_hat_c - sigma_next
     return float(E_norm / delta) if delta > 0 else float("inf")
+
+
+# ------------------------------------------------------------------ tightness of the cascade
+def deflation_with_errors(Y, errors) -> dict:
+    """Exact deflation of Y (X = I) in which step k makes the numerical error of a
+    rank-1 step: its pair is (b*_k + x_k, a*_k + y_k) instead of the exact (b*_k, a*_k)
+    of the current residual (scaled so ||b*_k|| = ||a*_k|| = sqrt(sigma_1)).
+
+    Parameters
+    ----------
+    Y : (m, n) array. errors : list of r pairs (x_k (m,), y_k (n,)); zeros for an exact step.
+
+    Returns
+    -------
+    dict with "deviations" (r,), ||Y_{k+1} - Y*_{k+1}||_F against exact deflation, and
+    "delta_norms" (r,), ||b_k a_k^T - b*_k a*_k^T||_F, the error of step k (Definition 1).
+    """
+    Y = np.asarray(Y, dtype=float)
+    if Y.ndim != 2:
+        raise ValueError(f"Y must be a matrix, got shape {Y.shape}")
+    R, R_exact = Y.copy(), Y.copy()
+    deviations, deltas = [], []
+    for k, (x, y) in enumerate(errors):
+        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        if x.shape != (Y.shape[0],) or y.shape != (Y.shape[1],):
+            raise ValueError(f"errors[{k}] must be a pair of shapes ({Y.shape[0]},) and ({Y.shape[1]},), "
+                             f"got {x.shape} and {y.shape}")
+        u, s, vt = np.linalg.svd(R)
+        b, a = np.sqrt(s[0]) * u[:, 0], np.sqrt(s[0]) * vt[0]
+        piece = np.outer(b + x, a + y)
+        deltas.append(np.linalg.norm(piece - np.outer(b, a)))
+        R = R - piece
+        ue, se, vte = np.linalg.svd(R_exact)
+        R_exact = R_exact - se[0] * np.outer(ue[:, 0], vte[0])
+        deviations.append(np.linalg.norm(R - R_exact))
+    return {"deviations": np.array(deviations), "delta_norms": np.array(deltas)}
