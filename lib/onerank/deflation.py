@@ -179,6 +179,15 @@ def _budgets(budgets, solver: str) -> np.ndarray:
                     dtype=np.int64)
 
 
+def _problem_and_rank(Y, X, r):
+    """Validated (Y, X, r) with 1 <= r <= min(m, d)."""
+    Y, X = _validate.regression_pair(Y, X)
+    r = _validate.integer(r, "r", minimum=1)
+    if r > min(Y.shape[0], X.shape[0]):
+        raise ValueError(f"r must be <= min(m, d) = {min(Y.shape[0], X.shape[0])}, got {r}")
+    return Y, X, r
+
+
 @dataclass
 class ParallelResult:
     """What a run of :func:`parallel` produced.
@@ -235,11 +244,8 @@ def parallel(Y, X, r: int, rounds: int, *, stagger: int = 1, eta=0.003, seed=Non
     -------
     ParallelResult
     """
-    Y, X = _validate.regression_pair(Y, X)
+    Y, X, r = _problem_and_rank(Y, X, r)
     (m, n), d = Y.shape, X.shape[0]
-    r = _validate.integer(r, "r", minimum=1)
-    if r > min(m, d):
-        raise ValueError(f"r must be <= min(m, d) = {min(m, d)}, got {r}")
     rounds = _validate.integer(rounds, "rounds", minimum=0)
     stagger = _validate.integer(stagger, "stagger", minimum=0)
     eta_a, eta_b = _step_sizes(eta)
@@ -310,11 +316,8 @@ def deflate_adaptive(Y, X, r: int, total: int, *, stall: float = 0.05, share: fl
     dict with "W_hat" (m, d), "steps" (r,) the steps each component used (summing to at
     most ``total``), "train_errors" (r,).
     """
-    Y, X = _validate.regression_pair(Y, X)
+    Y, X, r = _problem_and_rank(Y, X, r)
     (m, n), d = Y.shape, X.shape[0]
-    r = _validate.integer(r, "r", minimum=1)
-    if r > min(m, d):
-        raise ValueError(f"r must be <= min(m, d) = {min(m, d)}, got {r}")
     total = _validate.integer(total, "total", minimum=0)
     floor = _validate.integer(floor, "floor", minimum=0)
     chunk = _validate.integer(chunk, "chunk", minimum=1)

@@ -126,10 +126,5 @@ def run(out, *, profile: str = "full", model: str | None = None, experiments=Non
 
 
 def load(out) -> dict[str, dict[str, dict]]:
-    """{model: {run name: record}} of a results folder; {} when it is absent."""
-    found: dict[str, dict[str, dict]] = {}
-    for key, record in results.read_jsons(out).items():
-        model, _, stem = key.partition("/")
-        if stem:
-            found.setdefault(model, {})[stem] = record
-    return found
+    """{model: {run name: record}} of a results folder (:func:`onerank.results.read_runs`)."""
+    return results.read_runs(out)

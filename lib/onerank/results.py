@@ -59,6 +59,17 @@ def read_jsons(folder, pattern: str = "*.json") -> dict[str, dict]:
             if not any(part.startswith(".") for part in p.relative_to(folder).parts)}
 
 
+def read_runs(folder) -> dict[str, dict[str, dict]]:
+    """{subfolder: {run name (file stem): record}} for the ``<folder>/<subfolder>/<run>.json``
+    files of a sweep (one subfolder per dataset or model); {} when the folder is absent."""
+    found: dict[str, dict[str, dict]] = {}
+    for key, record in read_jsons(folder).items():
+        group, _, stem = key.partition("/")
+        if stem:
+            found.setdefault(group, {})[stem] = record
+    return found
+
+
 def provenance(device: str | None = None) -> dict:
     """Device, library versions and git commit, for the JSON of a run.
 

@@ -218,10 +218,5 @@ def _experiment(exp, base, old, new, seed, params, p, base_wall, pretrain_epochs
 
 
 def load(out) -> dict[str, dict[str, dict]]:
-    """{dataset: {run name (file stem): record}} of a results folder; {} when it is absent."""
-    found: dict[str, dict[str, dict]] = {}
-    for key, record in results.read_jsons(out).items():
-        name, _, stem = key.partition("/")
-        if stem:
-            found.setdefault(name, {})[stem] = record
-    return found
+    """{dataset: {run name: record}} of a results folder (:func:`onerank.results.read_runs`)."""
+    return results.read_runs(out)
