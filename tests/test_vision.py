@@ -97,6 +97,8 @@ def test_online_rank_stops_when_the_gain_is_small():
     # an impossible threshold stops after the first component; a negative one never stops
     one = vision.online_rank(base, ds.subset([2, 3]), epochs=2, threshold=2.0, lr=0.01)
     assert one["rank"] == 1 and len(one["test"]) == 1 and one["epochs"] == 2
+    n_new = ds.subset([2, 3]).x_train.shape[0]
+    assert one["train_samples"] == n_new - max(1, round(0.1 * n_new))     # the held-out 10% is not trained on
     every = vision.online_rank(base, ds.subset([2, 3]), epochs=1, threshold=-2.0, max_rank=3, lr=0.01)
     assert every["rank"] == 3
     with pytest.raises(ValueError, match="validation"):

@@ -36,9 +36,8 @@ from torch import nn
 from . import config, lora
 from .vision import autocast
 
-#: name -> where the weights come from, the adapted projections (name suffixes), the
-#: modules that a classification head adds on top (randomly initialised), and the
-#: transformer's hidden width.
+#: name -> where the weights come from, the adapted projections (name suffixes), and the
+#: modules that a classification head adds on top (randomly initialised).
 MODELS = {
     "distilbert": dict(source="distilbert-base-uncased", targets=("attention.q_lin", "attention.v_lin"),
                        head=("pre_classifier", "classifier")),
@@ -227,7 +226,8 @@ def batches(lengths: torch.Tensor, batch: int, generator: torch.Generator, *, gr
 
 
 def _forward(model, data: Encoded, idx):
-    idx = idx.to(data.ids.device)
+    """Logits of the sentences ``idx`` (an index tensor on the data's device), padded to the
+    longest of them."""
     lengths = data.lengths[idx]
     width = int(lengths.max())
     mask = (torch.arange(width, device=lengths.device)[None, :] < lengths[:, None]).long()
@@ -260,9 +260,10 @@ def train(model: nn.Module, params, data: Encoded, steps: int, *, batch: int = 3
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s, this=this: max(0.0, 1 - s / this))
         total = torch.zeros((), device=data.ids.device)
         for idx in batches(data.lengths, batch, gen)[:this]:
+            idx = idx.to(data.ids.device)
             with autocast(data.ids.device, amp):
                 logits = _forward(model, data, idx).float()
-            loss = nn.functional.cross_entropy(logits, data.labels[idx.to(data.ids.device)])
+            loss = nn.functional.cross_entropy(logits, data.labels[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -279,10 +280,10 @@ def accuracy(model: nn.Module, data: Encoded, *, batch: int = 128, amp: bool | N
     model.eval()
     order = torch.argsort(data.lengths.cpu())
     correct = 0
-    for idx in order.split(batch):
+    for idx in order.to(data.ids.device).split(batch):
         with autocast(data.ids.device, amp):
             pred = _forward(model, data, idx).argmax(1)
-        correct += int((pred == data.labels[idx.to(data.ids.device)]).sum())
+        correct += int((pred == data.labels[idx]).sum())
     return correct / max(1, len(data))
 
 

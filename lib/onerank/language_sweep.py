@@ -97,8 +97,9 @@ def run(out, *, profile: str = "full", model: str | None = None, experiments=Non
                        "flops": [language.flops(base, name, tps, steps[:k + 1]) for k in range(3)]}
         elif exp == "joint":
             steps = [per_component] * 3
-            counts = sorted({*matched_joint_steps(base, name, tps, steps), sum(steps)})
-            metrics = {"matched_steps": matched_joint_steps(base, name, tps, steps), "same_steps": sum(steps),
+            matched = matched_joint_steps(base, name, tps, steps)
+            counts = sorted({*matched, sum(steps)})
+            metrics = {"matched_steps": matched, "same_steps": sum(steps),
                        "runs": {str(t): {"accuracy": language.joint(base, name, train, dev, 3, t, **common)["accuracy"],
                                          "flops": language.flops(base, name, tps, t, ranks=3)} for t in counts}}
         else:

@@ -182,7 +182,7 @@ def online_rank(base: nn.Module, new, *, epochs: int = 2, threshold: float = 0.0
     of ``epochs`` epochs each are added, at most ``max_rank``; the last one is kept even when
     its gain is small (it has been paid for). Returns {"rank": components kept,
     "validation": validation accuracy after each component, "test": test accuracy after
-    each, "epochs": total epochs}.
+    each, "epochs": total epochs, "train_samples": images trained on (the rest)}.
     """
     if not 0 < validation < 1:
         raise ValueError(f"validation must be in (0, 1), got {validation}")
@@ -205,4 +205,5 @@ def online_rank(base: nn.Module, new, *, epochs: int = 2, threshold: float = 0.0
         if val[-1] - previous < threshold:
             break
         previous = val[-1]
-    return {"rank": len(val), "validation": val, "test": test, "epochs": epochs * len(val)}
+    return {"rank": len(val), "validation": val, "test": test, "epochs": epochs * len(val),
+            "train_samples": int(tr_idx.numel())}

@@ -161,7 +161,7 @@ def run(out, *, profile: str = "full", datasets=None, experiments=None, seeds=No
         cfg = {"dataset": name, "experiment": exp, "seed": seed, "profile": profile, "source": ds.source,
                "train_old": old.x_train.shape[0], "train_new": new.x_train.shape[0],
                "test_new": new.x_test.shape[0], "pretrain_epochs": epochs, "amp": amp_default, **params}
-        metrics = _experiment(exp, base, old, new, seed, params, p, base_wall, epochs)
+        metrics = _experiment(exp, base, old, new, seed, params, p, base_wall)
         if exp == "precision":
             cfg["amp"] = False
         target = out / run_file(name, exp, seed, params)
@@ -171,7 +171,7 @@ def run(out, *, profile: str = "full", datasets=None, experiments=None, seeds=No
     return written
 
 
-def _experiment(exp, base, old, new, seed, params, p, base_wall, pretrain_epochs) -> dict:
+def _experiment(exp, base, old, new, seed, params, p, base_wall) -> dict:
     """The metrics of one run (see the module docstring for what each experiment is)."""
     sh = shapes(old.features, old.classes)
     n = new.x_train.shape[0]
@@ -185,21 +185,19 @@ def _experiment(exp, base, old, new, seed, params, p, base_wall, pretrain_epochs
                 "old_accuracy": vision.accuracy(res["model"], old.x_test, old.y_test),
                 "flops": vision.lora_flops(sh, n, res["epochs"])}
     if exp == "joint":
-        counts = sorted({*p["joint_epochs"], sum(p["seq_epochs"]),
-                         matched_joint_epochs(old.features, old.classes, n, p["seq_epochs"])})
+        matched = matched_joint_epochs(old.features, old.classes, n, p["seq_epochs"])
+        counts = sorted({*p["joint_epochs"], sum(p["seq_epochs"]), matched})
         runs = {}
         for e in counts:
             res = vision.joint(base, new, 3, e, seed=seed)
             runs[str(e)] = {"accuracy": res["accuracy"], "flops": vision.lora_flops(sh, n, e, ranks=3),
                             "old_accuracy": vision.accuracy(res["model"], old.x_test, old.y_test)}
-        return {"rank": 3, "runs": runs, "matched_epochs": matched_joint_epochs(old.features, old.classes, n,
-                                                                                  p["seq_epochs"]),
-                "same_epochs": sum(p["seq_epochs"])}
+        return {"rank": 3, "runs": runs, "matched_epochs": matched, "same_epochs": sum(p["seq_epochs"])}
     if exp == "online":
         res = vision.online_rank(base, new, epochs=p["online_epochs"], threshold=p["threshold"],
                                  max_rank=p["online_max_rank"], seed=seed)
         return {**res, "threshold": p["threshold"],
-                "flops": vision.lora_flops(sh, int(round(0.9 * n)), [p["online_epochs"]] * res["rank"])}
+                "flops": vision.lora_flops(sh, res["train_samples"], [p["online_epochs"]] * res["rank"])}
     if exp == "alpha":
         T = params["total"]
         done, rows = {}, []
