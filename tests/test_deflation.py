@@ -3,6 +3,8 @@ import pytest
 
 from onerank import deflation, problems, rank1, schedules
 
+from onerank.rowspace import RowSpace
+
 from helpers import small_problem
 
 EPS = np.finfo(np.float64).eps
@@ -195,3 +197,67 @@ def test_refined_deflation_without_refinement_is_algorithm_2_and_counts_compute(
     assert refined["train_error"] < plain["train_error"]          # joint steps descend the full objective
     with pytest.raises(ValueError, match="refine"):
         deflation.deflate_refined(p.Y, p.X, [1, 1], refine=-1)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_backfitting_counts_compute_and_converges_to_eckart_young(seed):
+    p, eta = _stable_instance(5, seed)
+    budgets = [40, 30, 20]
+    plain = deflation.deflate_refined(p.Y, p.X, budgets, method="backfit", eta=eta, seed=seed)
+    ref = deflation.deflate(p.Y, p.X, budgets, eta=eta, seed=seed, tol=None, keep_residuals=False)
+    assert np.allclose(plain["W_hat"], ref.W_hat, rtol=0, atol=1e-12)
+    short = deflation.deflate_refined(p.Y, p.X, budgets, refine=5, method="backfit", inner=3, eta=eta, seed=seed)
+    assert short["compute"] == 90 + 5 * 3 * (1 + 2 + 3)
+    # (no monotonicity to check against the plain run: refitting early components changes the
+    # residual the later ones start from, and the final error can end either side)
+    # many sweeps reach the best rank-3 fit in the row space of X (Eckart-Young)
+    long = deflation.deflate_refined(p.Y, p.X, budgets, refine=300, method="backfit", inner=2, eta=eta, seed=seed)
+    Z, outside_sq = RowSpace(p.X).coordinates(p.Y)
+    s = np.linalg.svd(Z, compute_uv=False)
+    optimum = np.sqrt(np.sum(s[3:] ** 2) + outside_sq)
+    # slack: 300 sweeps of a linearly convergent method; 1% of the starting gap is far above rounding
+    assert long["train_error"] - optimum <= 0.01 * (plain["train_error"] - optimum)
+    assert long["A"].shape == (p.X.shape[0], 3) and long["B"].shape == (p.Y.shape[0], 3)
+    with pytest.raises(ValueError, match="method"):
+        deflation.deflate_refined(p.Y, p.X, budgets, method="gauss")
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_orthogonal_deflation_keeps_its_constraint(seed, side):
+    p, eta = _stable_instance(5, seed)
+    budgets = [40, 30, 20, 10]
+    plain = deflation.deflate(p.Y, p.X, budgets, eta=eta, seed=seed, tol=None, keep_residuals=False)
+    for refit in (False, True):
+        out = deflation.deflate_orthogonal(p.Y, p.X, budgets, side=side, refit=refit, eta=eta, seed=seed)
+        assert out["compute"] == 100 + refit * (1 + 2 + 3 + 4)
+        assert np.allclose(out["B"] @ out["A"].T, out["W_hat"], atol=1e-12)
+        # the constrained side's Gram matrix is diagonal; tolerance relative 1e-10: a few
+        # Householder projections per step, each exact to a modest multiple of eps
+        side_factors = out["B"] if side == "left" else out["A"].T @ p.X        # (m, r) or (r, n)
+        G = side_factors.T @ side_factors if side == "left" else side_factors @ side_factors.T
+        off = G - np.diag(np.diag(G))
+        assert np.abs(off).max() <= 1e-10 * np.diag(G).max()
+        # the unconstrained run is far from orthogonal, so the check above can fail
+        A_p, B_p = (np.column_stack(f) for f in zip(*plain.components))
+        Gp = B_p.T @ B_p if side == "left" else (A_p.T @ p.X) @ (A_p.T @ p.X).T
+        assert np.abs(Gp - np.diag(np.diag(Gp))).max() > 1e-6 * np.diag(Gp).max()
+    if side == "left":
+        # left constraint + exact refit of the right factors is projection deflation: the
+        # residual is (I - P) Z, P the projector onto span(b_1, ..., b_4)
+        Z, outside_sq = RowSpace(p.X).coordinates(p.Y)
+        Q = np.linalg.qr(out["B"])[0]
+        R = Z - Q @ (Q.T @ Z)
+        assert out["train_error"] == pytest.approx(np.sqrt(np.sum(R * R) + outside_sq), rel=1e-10)
+    with pytest.raises(ValueError, match="side"):
+        deflation.deflate_orthogonal(p.Y, p.X, [1, 1], side="up")
+
+
+def test_long_orthogonal_deflation_reaches_algorithm_1():
+    # exact deflation satisfies both constraints, so with budgets long enough the
+    # constrained runs land on Algorithm 1 (tolerance: gradient descent's remaining error)
+    p, eta = _stable_instance(4, 3)
+    exact = deflation.deflate(p.Y, p.X, 3, solver="exact")
+    for side in ("left", "right"):
+        out = deflation.deflate_orthogonal(p.Y, p.X, [4000] * 3, side=side, eta=eta, seed=0)
+        assert np.linalg.norm(out["W_hat"] - exact.W_hat) <= 1e-6 * np.linalg.norm(exact.W_hat)

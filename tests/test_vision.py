@@ -105,6 +105,60 @@ def test_online_rank_stops_when_the_gain_is_small():
         vision.online_rank(base, ds, validation=1.5)
 
 
+def test_train_stops_when_asked_and_keeps_its_state_until_then():
+    ds = _toy(features=12)
+    model = vision.mlp(12, 4, 16, seed=0)
+    seen = []
+    losses = vision.train(model, model.parameters(), ds.x_train, ds.y_train, epochs=6, seed=1,
+                          stop=lambda ls: seen.append(len(ls)) or len(ls) == 2)
+    assert len(losses) == 2 and seen == [1, 2]
+    # stopping after two epochs is the same run as asking for two
+    twin = vision.mlp(12, 4, 16, seed=0)
+    assert vision.train(twin, twin.parameters(), ds.x_train, ds.y_train, epochs=2, seed=1) == losses
+    assert vision.loss(model, ds.x_test, ds.y_test) == pytest.approx(
+        float(torch.nn.functional.cross_entropy(model(ds.x_test), ds.y_test).detach()), rel=1e-5)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_adaptive_epochs_follow_the_rule_and_replay_as_fixed_epochs(seed):
+    ds = _toy(features=12, classes=4, seed=seed)
+    base = vision.pretrain(ds.subset([0, 1]), epochs=2, hidden=16, seed=seed)
+    new = ds.subset([2, 3])
+    total, stall = 12, 0.3       # at lr 0.03 these stop in mid-budget: [8, 3, 1], [5, 4, 3], [4, 4, 4]
+    res = vision.sequential_adaptive(base, new, total, 3, stall=stall, lr=0.03, seed=seed)
+    assert sum(res["epochs"]) == total and len(res["accuracy"]) == 3 and min(res["epochs"]) >= 1
+    # the rule, read back from the recorded held-out losses
+    left = total
+    for k, (e, curve) in enumerate(zip(res["epochs"], res["validation_loss"])):
+        assert len(curve) == (e + 1 if k < 2 else 2)
+        if k < 2:
+            cap, minimum = left - (2 - k), int(np.ceil(left / (3 - k)))
+            assert minimum <= e <= cap
+            rates = -np.diff(curve)
+            fired = [i + 1 >= minimum and rates[i] < stall * max(0.0, rates[: i + 1].max())
+                     for i in range(len(rates))]
+            assert not any(fired[:-1]) and (fired[-1] or e == cap)
+        left -= e
+    # same epochs, same held-out split, same seeds: the fixed schedule reproduces it exactly
+    fit = vision.holdout(new, 0.1, seed=seed)[0]
+    assert res["train_samples"] == fit.x_train.shape[0]
+    assert vision.sequential(base, fit, res["epochs"], lr=0.03, seed=seed)["accuracy"] == res["accuracy"]
+
+
+def test_adaptive_epochs_limits_and_errors():
+    ds = _toy(features=12)
+    base = vision.pretrain(ds.subset([0, 1]), epochs=1, hidden=16)
+    new = ds.subset([2, 3])
+    # a minimum share above the cap: component 1 takes all but the floors of the later ones
+    assert vision.sequential_adaptive(base, new, 7, 3, share=10.0)["epochs"] == [5, 1, 1]
+    assert vision.sequential_adaptive(base, new, 7, 3, share=10.0, floor=2)["epochs"] == [3, 2, 2]
+    for kwargs, name in ((dict(total=1), "total"), (dict(stall=1.0), "stall"), (dict(share=-1.0), "share"),
+                         (dict(components=0), "components"), (dict(validation=0.0), "validation")):
+        args = dict(total=6, components=3) | kwargs
+        with pytest.raises(ValueError, match=name):
+            vision.sequential_adaptive(base, new, args.pop("total"), args.pop("components"), **args)
+
+
 def test_autocast_is_bfloat16_on_request_and_off_by_default_on_cpu():
     layer = torch.nn.Linear(4, 3)
     x = torch.randn(2, 4)

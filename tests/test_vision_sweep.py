@@ -29,9 +29,9 @@ def tiny(monkeypatch):
 def test_sweep_writes_one_json_per_run_and_resumes(tiny, tmp_path, monkeypatch):
     written = vision_sweep.run(tmp_path, profile="quick", datasets=["toy"], progress=False, device="cpu")
     names = sorted(p.name for p in (tmp_path / "toy").iterdir())
-    assert names == ["alpha-T3-s0.json", "base-s0.json", "joint-s0.json", "online-s0.json", "paths-s0.json",
-                     "seq-s0.json"]                                   # no precision run: float32 on cpu
-    assert len(written) == 6
+    assert names == ["adaptive-T3-s0.json", "alpha-T3-s0.json", "base-s0.json", "joint-s0.json", "online-s0.json",
+                     "paths-s0.json", "seq-s0.json"]                  # no precision run: float32 on cpu
+    assert len(written) == 7
     for path in written:
         record = json.loads(path.read_text())
         assert set(record) == {"config", "metrics", "run"}
@@ -48,7 +48,12 @@ def test_sweep_writes_one_json_per_run_and_resumes(tiny, tmp_path, monkeypatch):
     assert [r["epochs"] for r in alpha["schedules"]] == expected == [[1, 1, 1], [1, 1, 1]]
     assert alpha["schedules"][0]["accuracy"] == alpha["schedules"][1]["accuracy"]   # one shared run
     assert alpha["joint"]["epochs"] == 3
-    assert list(vision_sweep.load(tmp_path)) == ["toy"] and len(vision_sweep.load(tmp_path)["toy"]) == 6
+    adaptive = json.loads((tmp_path / "toy" / "adaptive-T3-s0.json").read_text())["metrics"]
+    assert adaptive["adaptive"]["epochs"] == [1, 1, 1] and len(adaptive["adaptive"]["accuracy"]) == 3
+    assert [r["epochs"] for r in adaptive["schedules"]] == expected
+    n_new = _toy_loader("toy", "quick", "cpu")[2].x_train.shape[0]
+    assert adaptive["train_samples"] == n_new - round(0.1 * n_new)                # 10% held out
+    assert list(vision_sweep.load(tmp_path)) == ["toy"] and len(vision_sweep.load(tmp_path)["toy"]) == 7
     # resume: nothing is recomputed (training would fail), a deleted run is redone alone
     def fail(*args, **kwargs):
         raise AssertionError("a saved run was recomputed")
@@ -68,6 +73,10 @@ def test_sweep_rejects_bad_arguments(tiny, tmp_path):
         vision_sweep.run(tmp_path, profile="quick", experiments=["fig2"])
     with pytest.raises(ValueError, match="seeds"):
         vision_sweep.run(tmp_path, profile="quick", seeds=0)
+    with pytest.raises(ValueError, match="totals"):
+        vision_sweep.run(tmp_path, profile="quick", totals=[2])
+    assert [r[3] for r in vision_sweep.plan("quick", ["toy"], ["adaptive"], range(1), [4, 5])] == [
+        {"total": 4}, {"total": 5}]
 
 
 def test_cli_runs_the_sweep(tiny, tmp_path):

@@ -39,6 +39,8 @@ def main(argv=None) -> int:
     vis.add_argument("--datasets", nargs="+", choices=("mnist", "cifar10", "cifar100"),
                      help="default: every dataset that can be loaded")
     vis.add_argument("--seeds", type=int, default=None, help="number of seeds (default: the profile's)")
+    vis.add_argument("--totals", type=int, nargs="+", default=None,
+                     help="epoch totals of the alpha and adaptive runs (default: the profile's)")
     vis.add_argument("--force", action="store_true", help="rerun runs already saved")
     lang = sub.add_parser("language", help="the SST-2 probe (Section 5.2), resumable")
     lang.add_argument("experiments", nargs="+", choices=list(language_sweep.EXPERIMENTS) + ["all"])
@@ -61,7 +63,7 @@ def main(argv=None) -> int:
         start = time.perf_counter()
         exps = None if "all" in args.experiments else args.experiments
         written = vision_sweep.run(args.out, profile=args.profile, datasets=args.datasets, experiments=exps,
-                                   seeds=args.seeds, force=args.force)
+                                   seeds=args.seeds, totals=args.totals, force=args.force)
         print(f"{len(written)} runs written to {args.out} in {time.perf_counter() - start:.1f} s")
         return 0
     figures = sorted(synthetic.FIGURES) if args.figure == "all" else [args.figure]

@@ -354,20 +354,33 @@ def deflate_adaptive(Y, X, r: int, total: int, *, stall: float = 0.05, share: fl
     return {"W_hat": W_hat, "steps": steps, "train_errors": errors}
 
 
-def deflate_refined(Y, X, budgets, *, refine: int = 0, eta=0.003, seed=None, W_star=None) -> dict:
-    """Algorithm 2 with re-optimisation: after component k is fitted (``budgets[k]`` steps of
-    eq. (5) on its residual), ``refine`` *joint* gradient steps update all components
-    1, ..., k together on the full objective 1/2 ||Y - sum_{j<=k} b_j a_j^T X||_F^2.
+def deflate_refined(Y, X, budgets, *, refine: int = 0, method: str = "joint", inner: int = 1, eta=0.003,
+                    seed=None, W_star=None) -> dict:
+    """Algorithm 2 with re-optimisation of the earlier components after each new one.
 
-    This is backfitting done by joint steps: earlier components are no longer frozen,
-    so their errors can be repaired later. With ``refine=0`` it is :func:`deflate`.
-    Compute is counted in component-steps: a joint step on k components costs k, so a
-    run costs sum_k budgets[k] + refine * r (r + 1) / 2.
+    After component k is fitted (``budgets[k]`` steps of eq. (5) on its residual), the
+    components 1, ..., k are revisited, by one of two methods:
+
+    - ``"joint"``: ``refine`` joint gradient steps update all of them together on the full
+      objective 1/2 ||Y - sum_{j<=k} b_j a_j^T X||_F^2;
+    - ``"backfit"``: backfitting, ``refine`` sweeps. In a sweep each component
+      j = 1, ..., k in turn runs ``inner`` steps of eq. (5), warm-started at its current
+      pair, on its *partial residual* Y - sum_{i != j} b_i a_i^T X (every other component
+      removed). With ``inner=1`` this is joint gradient descent in Gauss-Seidel order;
+      a large ``inner`` refits each component (almost) exactly, but a single such sweep
+      does not reach the best rank-k fit: it is the sweeps that couple the components.
+
+    Either way earlier components are no longer frozen, so their errors can be repaired
+    later. With ``refine=0`` it is :func:`deflate`. Compute is counted in
+    component-steps: a joint step on k components costs k, a backfitting sweep
+    ``inner * k``, so a run costs sum_k budgets[k] + refine * r (r + 1) / 2, times
+    ``inner`` for backfitting.
 
     Returns
     -------
-    dict with "W_hat" (m, d), "compute" (int, component-steps), "train_error" (float)
-    and "recovery_error" (float, only with ``W_star``).
+    dict with "W_hat" (m, d) = B A^T, "A" (d, r) the a_k as columns, "B" (m, r) the b_k,
+    "compute" (int, component-steps), "train_error" (float) and "recovery_error"
+    (float, only with ``W_star``).
     """
     Y, X = _validate.regression_pair(Y, X)
     (m, n), d = Y.shape, X.shape[0]
@@ -376,6 +389,9 @@ def deflate_refined(Y, X, budgets, *, refine: int = 0, eta=0.003, seed=None, W_s
     if r > min(m, d):
         raise ValueError(f"r (the number of budgets) must be <= min(m, d) = {min(m, d)}, got {r}")
     refine = _validate.integer(refine, "refine", minimum=0)
+    if method not in ("joint", "backfit"):
+        raise ValueError(f"method must be 'joint' or 'backfit', got {method!r}")
+    inner = _validate.integer(inner, "inner", minimum=1)
     eta_a, eta_b = _step_sizes(eta)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     rs = RowSpace(X)
@@ -390,17 +406,105 @@ def deflate_refined(Y, X, budgets, *, refine: int = 0, eta=0.003, seed=None, W_s
                 a, b, obj = _gd_reduced(residual, outside_sq, rs.B, int(budgets[k]), a0, b0, eta_a, eta_b, 0.0)
                 compute += obj.size - 1
                 A, F = np.column_stack([A, a]), np.column_stack([F, b])
-                for _ in range(refine):
-                    C = rs.B.T @ A
-                    R = Z - F @ C.T
-                    A, F = A + eta_a * (rs.B @ (R.T @ F)), F + eta_b * (R @ C)
-                    compute += k + 1
+                if method == "joint":
+                    for _ in range(refine):
+                        C = rs.B.T @ A
+                        R = Z - F @ C.T
+                        A, F = A + eta_a * (rs.B @ (R.T @ F)), F + eta_b * (R @ C)
+                        compute += k + 1
+                else:
+                    R = Z - F @ (rs.B.T @ A).T
+                    for _ in range(refine):
+                        for j in range(k + 1):
+                            partial = R + np.outer(F[:, j], rs.B.T @ A[:, j])
+                            A[:, j], F[:, j], obj = _gd_reduced(partial, outside_sq, rs.B, inner, A[:, j],
+                                                                F[:, j], eta_a, eta_b, 0.0)
+                            R = partial - np.outer(F[:, j], rs.B.T @ A[:, j])
+                            compute += obj.size - 1
     except FloatingPointError:
         raise FloatingPointError(f"refined deflation diverged (eta_a={eta_a}, eta_b={eta_b}); "
                                  "use a smaller eta") from None
+    return _summary(Z, outside_sq, rs, A, F, compute, W_star)
+
+
+def deflate_orthogonal(Y, X, budgets, *, side: str = "left", refit: bool = False, eta=0.003, seed=None,
+                       W_star=None) -> dict:
+    """Algorithm 2 with orthogonality constraints between components.
+
+    Component k runs ``budgets[k]`` steps of *projected* gradient descent on eq. (5):
+
+    - ``side="left"``: b_k stays orthogonal to b_1, ..., b_{k-1};
+    - ``side="right"``: the fitted rows a_k^T X stay orthogonal to a_j^T X, j < k;
+    - ``side=None``: no constraint (plain Algorithm 2, or the refit alone).
+
+    Exact deflation (Algorithm 1) satisfies both constraints, since its components are
+    singular pairs of the projected data; gradient descent satisfies neither. With
+    ``refit=True`` the factors on the *other* side are re-solved after each component,
+    exactly, by least squares given the constrained ones (for ``side="left"``, and for
+    ``side=None``: the a_j minimising ||Y - sum_j b_j a_j^T X||_F with the b_j fixed). Left-constrained with
+    refit, the next residual is (I - P) Y with P the projector onto span(b_1, ..., b_k):
+    this is *projection deflation* (Mackey, 2008). A refit after component k costs k
+    component-steps (one product with the data per component).
+
+    Returns
+    -------
+    dict as :func:`deflate_refined`: "W_hat" (m, d), "A" (d, r), "B" (m, r), "compute",
+    "train_error" and "recovery_error" (only with ``W_star``).
+    """
+    Y, X = _validate.regression_pair(Y, X)
+    (m, n), d = Y.shape, X.shape[0]
+    budgets = _budgets(budgets, "gd")
+    r = len(budgets)
+    if r > min(m, d):
+        raise ValueError(f"r (the number of budgets) must be <= min(m, d) = {min(m, d)}, got {r}")
+    if side not in ("left", "right", None):
+        raise ValueError(f"side must be 'left', 'right' or None, got {side!r}")
+    eta_a, eta_b = _step_sizes(eta)
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rs = RowSpace(X)
+    Z, outside_sq = rs.coordinates(Y)
+    A, F = np.zeros((d, 0)), np.zeros((m, 0))
+    compute = 0
+    try:
+        with np.errstate(over="raise", invalid="raise"):
+            for k in range(r):
+                R0 = Z - F @ (rs.B.T @ A).T
+                # an orthonormal basis of what the new factor must avoid (a on the right side: B C)
+                basis = rs.B @ (rs.B.T @ A) if side == "right" else F
+                Q = np.linalg.qr(basis)[0] if k and side else np.zeros((basis.shape[0], 0))
+                a, b = _initial_point(None, rng, d, m)
+                if side == "left":
+                    b = b - Q @ (Q.T @ b)
+                c = rs.B.T @ a
+                for _ in range(int(budgets[k])):
+                    Rt = R0 - np.outer(b, c)
+                    a, b = a + eta_a * (rs.B @ (Rt.T @ b)), b + eta_b * (Rt @ c)
+                    if side == "left":
+                        b = b - Q @ (Q.T @ b)
+                    elif side == "right":
+                        a = a - Q @ (Q.T @ a)
+                    c = rs.B.T @ a
+                    compute += 1
+                A, F = np.column_stack([A, a]), np.column_stack([F, b])
+                if refit:
+                    if side != "right":                      # C = argmin ||Z - F C^T||, then a = U diag(1/s) c
+                        C = np.linalg.lstsq(F, Z, rcond=None)[0].T
+                        A = (rs.U / rs.s) @ C
+                    else:
+                        C = rs.B.T @ A
+                        F = np.linalg.lstsq(C, Z.T, rcond=None)[0].T
+                    compute += k + 1
+    except FloatingPointError:
+        raise FloatingPointError(f"orthogonal deflation diverged (eta_a={eta_a}, eta_b={eta_b}); "
+                                 "use a smaller eta") from None
+    return _summary(Z, outside_sq, rs, A, F, compute, W_star)
+
+
+def _summary(Z, outside_sq, rs, A, F, compute, W_star) -> dict:
     W_hat = F @ A.T
     R = Z - F @ (rs.B.T @ A).T
-    out = {"W_hat": W_hat, "compute": compute, "train_error": float(np.sqrt(np.sum(R * R) + outside_sq))}
+    out = {"W_hat": W_hat, "A": A, "B": F, "compute": compute,
+           "train_error": float(np.sqrt(np.sum(R * R) + outside_sq))}
     if W_star is not None:
         out["recovery_error"] = float(np.linalg.norm(W_hat - W_star))
     return out

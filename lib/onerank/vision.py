@@ -13,6 +13,8 @@ of a random permutation: no DataLoader, no per-batch copies from the host
 from __future__ import annotations
 
 import copy
+import dataclasses
+import math
 
 import torch
 from torch import nn
@@ -41,13 +43,15 @@ def autocast(device, amp: bool | None = None):
 
 
 def train(model: nn.Module, params, x, y, *, epochs: int, batch: int = 64, lr: float = 1e-3,
-          seed: int = 0, amp: bool | None = None) -> list[float]:
+          seed: int = 0, amp: bool | None = None, stop=None) -> list[float]:
     """Adam on cross-entropy over (x, y) for ``epochs`` passes in shuffled batches.
 
     ``params`` are the tensors to optimise (a fresh Adam, as the authors do per component).
     x (N, D) and y (N,) should already be on the model's device. ``amp``: see
-    :func:`autocast` (parameters and optimiser state stay float32). Returns the mean loss
-    of each epoch.
+    :func:`autocast` (parameters and optimiser state stay float32). ``stop``: optional
+    callable, called after every epoch with the list of epoch losses so far; training
+    ends early when it returns True (the optimiser keeps its state until then). Returns
+    the mean loss of each epoch.
     """
     if epochs < 0 or batch < 1:
         raise ValueError(f"epochs must be >= 0 and batch >= 1, got epochs={epochs}, batch={batch}")
@@ -72,7 +76,22 @@ def train(model: nn.Module, params, x, y, *, epochs: int, batch: int = 64, lr: f
             opt.step()
             total += loss.detach() * idx.numel()
         losses.append(float(total) / n)
+        if stop is not None and stop(losses):
+            break
+        model.train()
     return losses
+
+
+@torch.no_grad()
+def loss(model: nn.Module, x, y, *, batch: int = 8192, amp: bool | None = None) -> float:
+    """Mean cross-entropy of the model on (x, y) (all classes)."""
+    model.eval()
+    total = 0.0
+    for start in range(0, x.shape[0], batch):
+        with autocast(x.device, amp):
+            logits = model(x[start:start + batch]).float()
+        total += float(nn.functional.cross_entropy(logits, y[start:start + batch], reduction="sum"))
+    return total / max(1, x.shape[0])
 
 
 @torch.no_grad()
@@ -184,16 +203,10 @@ def online_rank(base: nn.Module, new, *, epochs: int = 2, threshold: float = 0.0
     "validation": validation accuracy after each component, "test": test accuracy after
     each, "epochs": total epochs, "train_samples": images trained on (the rest)}.
     """
-    if not 0 < validation < 1:
-        raise ValueError(f"validation must be in (0, 1), got {validation}")
     if max_rank < 1 or epochs < 1:
         raise ValueError(f"max_rank and epochs must be >= 1, got {max_rank}, {epochs}")
-    n = new.x_train.shape[0]
-    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).to(new.x_train.device)
-    hold = max(1, int(round(validation * n)))
-    val_idx, tr_idx = order[:hold], order[hold:]
-    x_tr, y_tr = new.x_train[tr_idx], new.y_train[tr_idx]
-    x_val, y_val = new.x_train[val_idx], new.y_train[val_idx]
+    fit, x_val, y_val = holdout(new, validation, seed=seed)
+    x_tr, y_tr = fit.x_train, fit.y_train
     model = copy.deepcopy(base)
     layers = lora.apply(model, LORA_LAYERS)
     val, test = [], []
@@ -206,4 +219,80 @@ def online_rank(base: nn.Module, new, *, epochs: int = 2, threshold: float = 0.0
             break
         previous = val[-1]
     return {"rank": len(val), "validation": val, "test": test, "epochs": epochs * len(val),
-            "train_samples": int(tr_idx.numel())}
+            "train_samples": int(x_tr.shape[0])}
+
+
+def holdout(new, validation: float = 0.1, *, seed: int = 0):
+    """Split off a seeded share ``validation`` of the training images of ``new`` (a data.Dataset).
+
+    Returns (fit, x_val, y_val): ``fit`` is ``new`` with only the remaining training
+    images (its test set unchanged), x_val (V, D) and y_val (V,) the held-out ones.
+    """
+    if not 0 < validation < 1:
+        raise ValueError(f"validation must be in (0, 1), got {validation}")
+    n = new.x_train.shape[0]
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).to(new.x_train.device)
+    hold = max(1, int(round(validation * n)))
+    val_idx, tr_idx = order[:hold], order[hold:]
+    fit = dataclasses.replace(new, x_train=new.x_train[tr_idx], y_train=new.y_train[tr_idx])
+    return fit, new.x_train[val_idx], new.y_train[val_idx]
+
+
+def sequential_adaptive(base: nn.Module, new, total: int, components: int, *, stall: float = 0.05,
+                        share: float = 1.0, floor: int = 1, validation: float = 0.1, batch: int = 64,
+                        lr: float = 1e-3, seed: int = 0, amp: bool | None = None) -> dict:
+    """Sequential rank-1 LoRA with epoch budgets chosen while it trains, from a total of
+    ``total`` epochs: the rule of :func:`onerank.deflation.deflate_adaptive`, on epochs.
+
+    A seeded share ``validation`` of the training images is held out (:func:`holdout`);
+    the rest is trained on. Component k first trains ``ceil(share * left / (components - k))``
+    epochs (``left``: epochs not yet spent), then continues one epoch at a time, and stops
+    once the decrease of the held-out loss over the last epoch falls below ``stall``
+    times the largest per-epoch decrease it has shown (or the loss rose). It stops before
+    it would eat into the ``floor`` epochs reserved for each later component; the last
+    component gets all that is left. Adam keeps its state within a component.
+
+    Returns {"epochs": epochs used per component (summing to ``total``), "accuracy": test
+    accuracy on the new classes after each component, "validation_loss": per component,
+    the held-out loss before and after each of its epochs, "train_samples": images trained
+    on, "model": the adapted copy}.
+    """
+    if not isinstance(components, int) or components < 1:
+        raise ValueError(f"components must be an int >= 1, got {components!r}")
+    if not isinstance(floor, int) or floor < 0:
+        raise ValueError(f"floor must be an int >= 0, got {floor!r}")
+    if not isinstance(total, int) or total < max(1, floor * (components - 1)):
+        raise ValueError(f"total must be an int >= max(1, floor * (components - 1)) = "
+                         f"{max(1, floor * (components - 1))}, got {total!r}")
+    if not 0 < stall < 1:
+        raise ValueError(f"stall must be in (0, 1), got {stall}")
+    if share < 0:
+        raise ValueError(f"share must be >= 0, got {share}")
+    fit, x_val, y_val = holdout(new, validation, seed=seed)
+    model = copy.deepcopy(base)
+    layers = lora.apply(model, LORA_LAYERS)
+    used, accs, curves, left = [], [], [], total
+    for k in range(components):
+        cap = left if k == components - 1 else left - floor * (components - k - 1)
+        minimum = min(cap, math.ceil(share * left / (components - k)))
+        curve = [loss(model, x_val, y_val, amp=amp)]
+        peak = [0.0]
+
+        def stop(losses, curve=curve, peak=peak, minimum=minimum, cap=cap):
+            curve.append(loss(model, x_val, y_val, amp=amp))
+            rate = curve[-2] - curve[-1]
+            peak[0] = max(peak[0], rate)
+            return len(losses) >= cap or (len(losses) >= minimum and rate < stall * peak[0])
+
+        params = lora.add_component(layers, rank=1, seed=seed * 1000 + k)
+        epochs = len(train(model, params, fit.x_train, fit.y_train, epochs=cap, batch=batch, lr=lr,
+                           seed=seed * 1000 + k, amp=amp, stop=stop if k < components - 1 else None))
+        lora.freeze_component(layers)
+        if k == components - 1:
+            curve.append(loss(model, x_val, y_val, amp=amp))
+        used.append(epochs)
+        left -= epochs
+        curves.append(curve)
+        accs.append(accuracy(model, new.x_test, new.y_test, amp=amp))
+    return {"epochs": used, "accuracy": accs, "validation_loss": curves, "train_samples": int(fit.x_train.shape[0]),
+            "model": model}

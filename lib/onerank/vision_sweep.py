@@ -10,6 +10,9 @@ image experiments (Section 5.2) for every dataset it can load and writes, per da
                            count, and the sequential run's total)
 ``online-s{seed}.json``    (f) the online choice of the rank
 ``alpha-T{T}-s{seed}.json`` (e) the alpha-family schedules (and joint LoRA) at T total epochs
+``adaptive-T{T}-s{seed}.json`` budgets set while training (:func:`onerank.vision.sequential_adaptive`)
+                           against the alpha family at T total epochs, both trained on the
+                           same 90% of the images (the rule reads its held-out 10%)
 ``paths-s{seed}.json``     (c, d) every epoch path over the grid, accuracy after each component
 ``seq-fp32-s{seed}.json``  the mixed-precision check: (b) again in float32, on devices where
                            bfloat16 autocast is on (cuda); compare with ``seq-s{seed}``
@@ -44,7 +47,7 @@ PROFILES = {
                  seq_epochs=(6, 6, 6), joint_epochs=(10,), grid=(1, 3, 5, 10), totals=(6, 12, 18, 24, 30, 60),
                  alphas=(-1.0, -0.5, 0.0, 0.5, 1.0, 2.0), online_epochs=2, online_max_rank=10, threshold=0.005),
 }
-EXPERIMENTS = ("base", "seq", "joint", "online", "alpha", "paths", "precision")
+EXPERIMENTS = ("base", "seq", "joint", "online", "alpha", "adaptive", "paths", "precision")
 HIDDEN = 512
 PRETRAIN_EPOCHS = 10
 
@@ -83,16 +86,18 @@ def _base(name, old, seed, epochs, out: Path, device):
     return model, wall
 
 
-def plan(profile: str, names, experiments, seeds) -> list[tuple[str, str, int, dict]]:
-    """The runs of a sweep in execution order: (dataset, experiment, seed, parameters)."""
+def plan(profile: str, names, experiments, seeds, totals=None) -> list[tuple[str, str, int, dict]]:
+    """The runs of a sweep in execution order: (dataset, experiment, seed, parameters).
+    ``totals``: the epoch totals of the alpha and adaptive runs (default the profile's)."""
     p = PROFILES[profile]
+    totals = p["totals"] if totals is None else totals
     order = [e for e in EXPERIMENTS if e in experiments]
     runs = []
     for exp in order:
         for name in names:
             for seed in seeds:
-                if exp == "alpha":
-                    runs += [(name, exp, seed, {"total": T}) for T in p["totals"]]
+                if exp in ("alpha", "adaptive"):
+                    runs += [(name, exp, seed, {"total": T}) for T in totals]
                 else:
                     runs.append((name, exp, seed, {}))
     return runs
@@ -100,15 +105,15 @@ def plan(profile: str, names, experiments, seeds) -> list[tuple[str, str, int, d
 
 def run_file(name: str, exp: str, seed: int, params: dict) -> str:
     """Relative path of a run's JSON (see the module docstring)."""
-    if exp == "alpha":
-        return f"{name}/alpha-T{params['total']}-s{seed}.json"
+    if exp in ("alpha", "adaptive"):
+        return f"{name}/{exp}-T{params['total']}-s{seed}.json"
     if exp == "precision":
         return f"{name}/seq-fp32-s{seed}.json"
     return f"{name}/{exp}-s{seed}.json"
 
 
-def run(out, *, profile: str = "full", datasets=None, experiments=None, seeds=None, force: bool = False,
-        progress: bool = True, device: str | None = None) -> list[Path]:
+def run(out, *, profile: str = "full", datasets=None, experiments=None, seeds=None, totals=None,
+        force: bool = False, progress: bool = True, device: str | None = None) -> list[Path]:
     """Run (or resume) the sweep; returns the JSON files written in this call.
 
     Parameters
@@ -119,6 +124,7 @@ def run(out, *, profile: str = "full", datasets=None, experiments=None, seeds=No
         dataset named explicitly that cannot be loaded raises FileNotFoundError).
     experiments : subset of :data:`EXPERIMENTS` (default all).
     seeds : int, the number of seeds 0..seeds-1 (default the profile's).
+    totals : epoch totals of the alpha and adaptive runs (default the profile's), each >= 3.
     force : rerun runs whose files exist.
     """
     if profile not in PROFILES:
@@ -129,6 +135,8 @@ def run(out, *, profile: str = "full", datasets=None, experiments=None, seeds=No
         raise ValueError(f"experiments must be among {EXPERIMENTS}, got {bad}")
     if seeds is not None and int(seeds) < 1:
         raise ValueError(f"seeds must be >= 1, got {seeds}")
+    if totals is not None and (not totals or any(int(T) != T or T < 3 for T in totals)):
+        raise ValueError(f"totals must be integers >= 3 (one epoch for each of 3 components), got {totals}")
     p = PROFILES[profile]
     seeds = range(int(seeds) if seeds is not None else p["seeds"])
     out = Path(out)
@@ -146,7 +154,7 @@ def run(out, *, profile: str = "full", datasets=None, experiments=None, seeds=No
                 raise
             print(f"{name}: skipped, not available ({str(err)[:120]}...)")
     written = []
-    runs = plan(profile, list(loaded), experiments, seeds)
+    runs = plan(profile, list(loaded), experiments, seeds, None if totals is None else [int(T) for T in totals])
     todo = [r for r in runs if force or not (out / run_file(*r)).exists()]
     print(f"{len(runs)} runs in the sweep, {len(runs) - len(todo)} already saved, {len(todo)} to do "
           f"(profile {profile}, device {device})", flush=True)
@@ -209,6 +217,20 @@ def _experiment(exp, base, old, new, seed, params, p, base_wall) -> dict:
         jres = vision.joint(base, new, 3, T, seed=seed)
         return {"total": T, "schedules": rows,
                 "joint": {"epochs": T, "accuracy": jres["accuracy"], "flops": vision.lora_flops(sh, n, T, ranks=3)}}
+    if exp == "adaptive":
+        T = params["total"]
+        res = vision.sequential_adaptive(base, new, T, 3, seed=seed)
+        fit = vision.holdout(new, 0.1, seed=seed)[0]
+        done, rows = {}, []
+        for a in p["alphas"]:
+            ep = tuple(int(e) for e in schedules.allocate(T, 3, a, floor=1))
+            if ep not in done:
+                done[ep] = vision.sequential(base, fit, ep, seed=seed)["accuracy"]
+            rows.append({"alpha": a, "epochs": list(ep), "accuracy": done[ep]})
+        return {"total": T, "train_samples": res["train_samples"], "stall": 0.05, "share": 1.0,
+                "adaptive": {"epochs": res["epochs"], "accuracy": res["accuracy"],
+                             "validation_loss": res["validation_loss"]},
+                "schedules": rows}
     if exp == "paths":
         paths = vision.epoch_paths(base, new, p["grid"], seed=seed, progress=True)
         return {"grid": list(p["grid"]), "paths": [{"epochs": list(k), "accuracy": v} for k, v in paths.items()]}
