@@ -152,8 +152,12 @@ def test_adaptive_epochs_limits_and_errors():
     # a minimum share above the cap: component 1 takes all but the floors of the later ones
     assert vision.sequential_adaptive(base, new, 7, 3, share=10.0)["epochs"] == [5, 1, 1]
     assert vision.sequential_adaptive(base, new, 7, 3, share=10.0, floor=2)["epochs"] == [3, 2, 2]
-    for kwargs, name in ((dict(total=1), "total"), (dict(stall=1.0), "stall"), (dict(share=-1.0), "share"),
-                         (dict(components=0), "components"), (dict(validation=0.0), "validation")):
+    # integer-valued numpy scalars are integers
+    assert vision.sequential_adaptive(base, new, np.int64(7), np.int64(3), share=10.0)["epochs"] == [5, 1, 1]
+    for kwargs, name in ((dict(total=1), "total"), (dict(total=6.5), "total"), (dict(stall=1.0), "stall"),
+                         (dict(stall="0.1"), "stall"), (dict(share=-1.0), "share"),
+                         (dict(share=float("nan")), "share"), (dict(components=0), "components"),
+                         (dict(floor=-1), "floor"), (dict(validation=0.0), "validation")):
         args = dict(total=6, components=3) | kwargs
         with pytest.raises(ValueError, match=name):
             vision.sequential_adaptive(base, new, args.pop("total"), args.pop("components"), **args)

@@ -53,6 +53,9 @@ def test_sweep_writes_one_json_per_run_and_resumes(tiny, tmp_path, monkeypatch):
     assert [r["epochs"] for r in adaptive["schedules"]] == expected
     n_new = _toy_loader("toy", "quick", "cpu")[2].x_train.shape[0]
     assert adaptive["train_samples"] == n_new - round(0.1 * n_new)                # 10% held out
+    # the recorded command names everything that selects this run: dataset, seeds, total
+    command = json.loads((tmp_path / "toy" / "adaptive-T3-s0.json").read_text())["run"]["command"]
+    assert command == f"python -m onerank vision adaptive --profile quick --out {tmp_path} --datasets toy --seeds 1 --totals 3"
     assert list(vision_sweep.load(tmp_path)) == ["toy"] and len(vision_sweep.load(tmp_path)["toy"]) == 7
     # resume: nothing is recomputed (training would fail), a deleted run is redone alone
     def fail(*args, **kwargs):

@@ -382,20 +382,12 @@ def deflate_refined(Y, X, budgets, *, refine: int = 0, method: str = "joint", in
     "compute" (int, component-steps), "train_error" (float) and "recovery_error"
     (float, only with ``W_star``).
     """
-    Y, X = _validate.regression_pair(Y, X)
-    (m, n), d = Y.shape, X.shape[0]
-    budgets = _budgets(budgets, "gd")
-    r = len(budgets)
-    if r > min(m, d):
-        raise ValueError(f"r (the number of budgets) must be <= min(m, d) = {min(m, d)}, got {r}")
     refine = _validate.integer(refine, "refine", minimum=0)
     if method not in ("joint", "backfit"):
         raise ValueError(f"method must be 'joint' or 'backfit', got {method!r}")
     inner = _validate.integer(inner, "inner", minimum=1)
-    eta_a, eta_b = _step_sizes(eta)
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    rs = RowSpace(X)
-    Z, outside_sq = rs.coordinates(Y)
+    budgets, eta_a, eta_b, rng, rs, Z, outside_sq = _start(Y, X, budgets, eta, seed)
+    (m, d), r = (Z.shape[0], rs.B.shape[0]), len(budgets)
     A, F = np.zeros((d, 0)), np.zeros((m, 0))
     compute = 0
     try:
@@ -451,18 +443,10 @@ def deflate_orthogonal(Y, X, budgets, *, side: str = "left", refit: bool = False
     dict as :func:`deflate_refined`: "W_hat" (m, d), "A" (d, r), "B" (m, r), "compute",
     "train_error" and "recovery_error" (only with ``W_star``).
     """
-    Y, X = _validate.regression_pair(Y, X)
-    (m, n), d = Y.shape, X.shape[0]
-    budgets = _budgets(budgets, "gd")
-    r = len(budgets)
-    if r > min(m, d):
-        raise ValueError(f"r (the number of budgets) must be <= min(m, d) = {min(m, d)}, got {r}")
     if side not in ("left", "right", None):
         raise ValueError(f"side must be 'left', 'right' or None, got {side!r}")
-    eta_a, eta_b = _step_sizes(eta)
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    rs = RowSpace(X)
-    Z, outside_sq = rs.coordinates(Y)
+    budgets, eta_a, eta_b, rng, rs, Z, outside_sq = _start(Y, X, budgets, eta, seed)
+    (m, d), r = (Z.shape[0], rs.B.shape[0]), len(budgets)
     A, F = np.zeros((d, 0)), np.zeros((m, 0))
     compute = 0
     try:
@@ -498,6 +482,21 @@ def deflate_orthogonal(Y, X, budgets, *, side: str = "left", refit: bool = False
         raise FloatingPointError(f"orthogonal deflation diverged (eta_a={eta_a}, eta_b={eta_b}); "
                                  "use a smaller eta") from None
     return _summary(Z, outside_sq, rs, A, F, compute, W_star)
+
+
+def _start(Y, X, budgets, eta, seed):
+    """Checked inputs and the row-space coordinates shared by the multi-component variants:
+    (budgets, eta_a, eta_b, rng, rs, Z, outside_sq)."""
+    Y, X = _validate.regression_pair(Y, X)
+    (m, n), d = Y.shape, X.shape[0]
+    budgets = _budgets(budgets, "gd")
+    if len(budgets) > min(m, d):
+        raise ValueError(f"r (the number of budgets) must be <= min(m, d) = {min(m, d)}, got {len(budgets)}")
+    eta_a, eta_b = _step_sizes(eta)
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rs = RowSpace(X)
+    Z, outside_sq = rs.coordinates(Y)
+    return budgets, eta_a, eta_b, rng, rs, Z, outside_sq
 
 
 def _summary(Z, outside_sq, rs, A, F, compute, W_star) -> dict:

@@ -121,7 +121,8 @@ def run(out, *, profile: str = "full", model: str | None = None, experiments=Non
                "weight_decay": 0.01, "max_length": 128, "amp": device.startswith("cuda"),
                "tokens_per_step": tps, **({"total_components": T} if T else {})}
         results.save_run(target, cfg, metrics, wall_seconds=time.perf_counter() - start, device=device,
-                         command=f"python -m onerank language {exp} --profile {profile} --model {name} --out {out}")
+                         command=f"python -m onerank language {exp} --profile {profile} --model {name} --out {out}"
+                                 f" --heads {head} --seeds {seed + 1}")
         written.append(target)
     return written
 

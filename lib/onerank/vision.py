@@ -20,7 +20,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm as _tqdm
 
-from . import lora
+from . import _validate, lora
 
 #: The names of the three linear layers of :func:`mlp`, all adapted by LoRA.
 LORA_LAYERS = ("0", "2", "4")
@@ -254,20 +254,17 @@ def sequential_adaptive(base: nn.Module, new, total: int, components: int, *, st
 
     Returns {"epochs": epochs used per component (summing to ``total``), "accuracy": test
     accuracy on the new classes after each component, "validation_loss": per component,
-    the held-out loss before and after each of its epochs, "train_samples": images trained
+    the held-out loss before and after each of its epochs (for the last component, which
+    runs to the end without the rule, only before and after all of them), "train_samples": images trained
     on, "model": the adapted copy}.
     """
-    if not isinstance(components, int) or components < 1:
-        raise ValueError(f"components must be an int >= 1, got {components!r}")
-    if not isinstance(floor, int) or floor < 0:
-        raise ValueError(f"floor must be an int >= 0, got {floor!r}")
-    if not isinstance(total, int) or total < max(1, floor * (components - 1)):
-        raise ValueError(f"total must be an int >= max(1, floor * (components - 1)) = "
-                         f"{max(1, floor * (components - 1))}, got {total!r}")
-    if not 0 < stall < 1:
+    components = _validate.integer(components, "components", minimum=1)
+    floor = _validate.integer(floor, "floor", minimum=0)
+    total = _validate.integer(total, "total", minimum=max(1, floor * (components - 1)))
+    stall = _validate.real(stall, "stall", positive=True)
+    if stall >= 1:
         raise ValueError(f"stall must be in (0, 1), got {stall}")
-    if share < 0:
-        raise ValueError(f"share must be >= 0, got {share}")
+    share = _validate.real(share, "share", nonnegative=True)
     fit, x_val, y_val = holdout(new, validation, seed=seed)
     model = copy.deepcopy(base)
     layers = lora.apply(model, LORA_LAYERS)

@@ -174,7 +174,8 @@ def run(out, *, profile: str = "full", datasets=None, experiments=None, seeds=No
             cfg["amp"] = False
         target = out / run_file(name, exp, seed, params)
         results.save_run(target, cfg, metrics, wall_seconds=time.perf_counter() - start, device=device,
-                         command=f"python -m onerank vision {exp} --profile {profile} --out {out} --datasets {name}")
+                         command=f"python -m onerank vision {exp} --profile {profile} --out {out} --datasets {name}"
+                                 f" --seeds {seed + 1}" + (f" --totals {params['total']}" if "total" in params else ""))
         written.append(target)
     return written
 
