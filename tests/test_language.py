@@ -138,7 +138,8 @@ def test_language_sweep_writes_and_resumes(minilm, small, tmp_path, monkeypatch)
                                                         "seq-frozen-s0.json"]
     seq = json.loads((folder / "seq-frozen-s0.json").read_text())
     assert seq["metrics"]["steps"] == [1, 1, 1] and seq["config"]["train_sentences"] == 64
-    assert seq["run"]["command"].startswith("python -m onerank language seq --profile quick")
+    assert seq["run"]["command"] == (f"python -m onerank language seq --profile quick --model minilm --out {tmp_path}"
+                                     " --heads frozen --seeds 1")
     alpha = json.loads((folder / "alpha-frozen-T3-s0.json").read_text())["metrics"]
     assert [r["steps"] for r in alpha["schedules"]] == [[1, 1, 1], [2, 1, 0]]
     monkeypatch.setattr(language, "sequential", lambda *a, **k: 1 / 0)

@@ -255,8 +255,8 @@ def sequential_adaptive(base: nn.Module, new, total: int, components: int, *, st
     Returns {"epochs": epochs used per component (summing to ``total``), "accuracy": test
     accuracy on the new classes after each component, "validation_loss": per component,
     the held-out loss before and after each of its epochs (for the last component, which
-    runs to the end without the rule, only before and after all of them), "train_samples": images trained
-    on, "model": the adapted copy}.
+    runs to the end without the rule, only before and after all of them), "train_samples":
+    images trained on, "model": the adapted copy}.
     """
     components = _validate.integer(components, "components", minimum=1)
     floor = _validate.integer(floor, "floor", minimum=0)
