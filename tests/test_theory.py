@@ -95,9 +95,9 @@ def test_zero_errors_give_the_tail_even_with_zero_gaps():
         assert theory.theorem1_bound(s, 1.0, np.zeros(3), 3, variant=variant) == pytest.approx(1.0)
 
 
-def test_lemma2_bound_formula():
-    assert theory.lemma2_bound(0.1, 10.0, 1.0) == pytest.approx(0.1 * (1 + np.sqrt(2) * 10 / 0.9))
-    assert np.isinf(theory.lemma2_bound(1.0, 10.0, 1.0))
+def test_step_bound_formula():
+    assert theory.step_bound(0.1, 10.0, 1.0) == pytest.approx(0.1 * (1 + np.sqrt(2) * 10 / 0.9))
+    assert np.isinf(theory.step_bound(1.0, 10.0, 1.0))
 
 
 @pytest.mark.parametrize(

@@ -42,7 +42,7 @@ def main(argv=None) -> int:
     vis.add_argument("--totals", type=int, nargs="+", default=None,
                      help="epoch totals of the alpha and adaptive runs (default: the profile's)")
     vis.add_argument("--force", action="store_true", help="rerun runs already saved")
-    lang = sub.add_parser("language", help="the SST-2 probe (Section 5.2), resumable")
+    lang = sub.add_parser("language", help="the SST-2 probe (authors' notes and code), resumable")
     lang.add_argument("experiments", nargs="+", choices=list(language_sweep.EXPERIMENTS) + ["all"])
     lang.add_argument("--out", required=True, help="output folder (results/language for the recorded run)")
     lang.add_argument("--profile", choices=("quick", "full"), default="full")

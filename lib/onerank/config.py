@@ -2,7 +2,7 @@
 
 ``ONERANK_PROFILE``
     ``quick`` (default): sizes a 2-core laptop or CI runs in minutes.
-    ``full``: the paper's scale, meant for a GPU machine.
+    ``full``: full size (the printed sizes where the paper states them), meant for a GPU machine.
 ``ONERANK_DATA``
     A folder holding datasets for the image and language chapters
     (torchvision's layout, e.g. ``$ONERANK_DATA/MNIST/raw``). Unset: the

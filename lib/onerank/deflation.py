@@ -226,7 +226,8 @@ def parallel(Y, X, r: int, rounds: int, *, stagger: int = 1, eta=0.003, seed=Non
     with (a_j, b_j) its predecessors' estimates *at the start of the round* (all active
     workers step at once). Unlike sequential deflation, no component is ever frozen: when
     an early worker improves, the residuals of its successors change and they keep
-    adapting. This is the parallel view of deflation of the companion AdaPaD work.
+    adapting. The book's own scheme, prompted by the companion AdaPaD work that only the
+    authors' notes mention (not arXiv v1).
 
     Parameters
     ----------

@@ -1,4 +1,7 @@
-"""Sequential rank-1 LoRA on a pretrained transformer for SST-2 (the paper's language probe).
+"""Sequential rank-1 LoRA on a pretrained transformer for SST-2 (the language probe).
+
+The probe comes from the authors' notes and code, not from the paper: arXiv v1 has
+no language experiment.
 
 The authors adapt ``distilbert-base-uncased`` with LoRA on the query and value
 projections of all six blocks, keep every other weight frozen (the randomly initialised

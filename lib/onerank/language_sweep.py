@@ -1,4 +1,5 @@
-"""The language probe as a resumable sweep: every run one JSON file.
+"""The language probe (authors' notes and code; not in arXiv v1) as a resumable sweep:
+every run one JSON file.
 
 ``python -m onerank language all --profile full --model distilbert --out results/language``
 writes, under ``<out>/<model>/``, for each head variant (``frozen``: the authors' random,

@@ -1,10 +1,11 @@
-"""The rank-1 subproblem of the paper, problem (4):
+"""The rank-1 subproblem of the paper, eq. (1):
 
     minimise  f(a, b) = 1/2 ||Y - b a^T X||_F^2   over a in R^d, b in R^m,
 
-with Y (m x n) and X (d x n). :func:`exact` solves it in closed form (Lemma 1,
-corrected for Y outside the row space of X); :func:`gd` runs the paper's
-gradient subroutine, eq. (5).
+with Y (m x n) and X (d x n). :func:`exact` solves it in closed form (the paper's
+Lemma 1, stated there for noiseless Y = W* X, extended here to Y with rows outside
+the row space of X); :func:`gd` runs the paper's example subroutine, gradient
+descent, eq. (5). Numbering follows arXiv v1.
 """
 
 from __future__ import annotations

@@ -1,4 +1,9 @@
-"""Budgets of gradient steps per component: the alpha family of the paper.
+"""Budgets of gradient steps per component: the alpha family of schedules.
+
+The family comes from the authors' notes and code (MahiAV/ORAT), not from the
+paper: arXiv v1 names three schedules only (equal, more first, less first;
+Section 5.1 and Appendix E) and prints no formula for them. The book encodes
+those three as alpha = 0, +1 and -1 of this family.
 
 With x_k = 1 - 2(k-1)/(r-1) running from +1 (first component) to -1 (last),
 component k receives a share of the budget proportional to
@@ -6,8 +11,8 @@ component k receives a share of the budget proportional to
     w_k(alpha) = max(1 + alpha * x_k, 1e-9).
 
 alpha > 0 front-loads the compute ("more first"), alpha = 0 splits it equally,
-alpha < 0 back-loads it ("less first"). :func:`allocate` follows the authors'
-rule: every component first gets ``floor`` steps, the remaining
+alpha < 0 back-loads it ("less first"). :func:`allocate` follows the rule of the
+authors' code: every component first gets ``floor`` steps, the remaining
 ``T - floor * r`` steps are split in proportion to w_k, and the fractional
 parts are resolved by largest-remainder rounding so that the integers sum to T
 exactly.
@@ -21,7 +26,7 @@ from . import _validate
 
 WEIGHT_FLOOR = 1e-9
 
-#: The three named schedules of the paper's experiments, as values of alpha.
+#: The paper's three named schedules (Section 5.1), as the book's values of alpha.
 NAMED = {"more_first": 1.0, "equal": 0.0, "less_first": -1.0}
 
 

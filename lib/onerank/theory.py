@@ -1,4 +1,9 @@
-"""The cascade bounds of the paper (Lemmas 2, 3, 5, Theorems 1 and 4), as functions.
+"""The book's forms of the paper's cascade bounds, as functions.
+
+The paper's Lemma 3 (eq. 18) and recursion (19) become :func:`step_bound` and the
+factors rho_j; its Lemma 5 is :func:`unroll`; its deviation bound (32) is
+:func:`cascade`; its Theorem 1 (eq. 8) is :func:`theorem1_bound`. Numbering follows
+arXiv:2505.22602v1. The formulas exactly as printed are in :mod:`onerank.printed`.
 
 Notation (the book's chapter "The cascade theorem"): sigma_1 >= sigma_2 >= ...
 are the singular values of Y (for noisy labels: of Y P, P the projector on the
@@ -10,7 +15,7 @@ row space of X); delta_k is the per-step numerical error of Definition 1
     Q_1    = 0,  Q_{k+1} = rho_k Q_k + sigma_max(X) ||delta_k||_F        (recurrence, Lemma 5)
     Q_{k+1} = sigma_max(X) sum_{k'=1}^{k} ||delta_k'||_F prod_{j=k'+1}^{k} rho_j   (unroll)
 
-Theorem 4 (the book's form): if Q_k < T_k / 2 for every k <= r, then
+The book's deviation bound (the paper's eq. (32)): if Q_k < T_k / 2 for every k <= r, then
 ||Y_k - Y_k^*||_F <= Q_k for k <= r + 1, where Y_k^* are the residuals of exact
 deflation. Theorem 1 follows: ||Y - W_hat X||_F <= (sum_{k>r} sigma_k^2)^{1/2} + Q_{r+1}.
 """
@@ -126,7 +131,8 @@ def _inputs(sigma_Y, sigma_max_X, delta_norms, r):
 
 
 def cascade(sigma_Y, sigma_max_X, delta_norms, r, *, constant: float = PAPER_CONSTANT) -> np.ndarray:
-    """The cumulative-error bounds Q_1 = 0, ..., Q_{r+1} of Theorem 4, an (r+1,) array."""
+    """The cumulative-error bounds Q_1 = 0, ..., Q_{r+1} of the deviation bound (the paper's
+    eq. (32), with T_j), an (r+1,) array."""
     s, sx, dn, r = _inputs(sigma_Y, sigma_max_X, delta_norms, r)
     rho = amplification_factors(s, constant)[:r]
     return recurrence(rho, sx * dn)
@@ -155,15 +161,15 @@ def theorem1_bound(sigma_Y, sigma_max_X, delta_norms, r, *, tail: str = "l2",
     r : number of components.
     tail : "l2" -> (sum_{k>r} sigma_k^2)^{1/2}; "l1" -> sum_{k>r} sigma_k (valid, looser).
     variant :
-        "sharp"     tail + Q_{r+1}, what the book's Theorem 4 gives directly;
+        "sharp"     tail + Q_{r+1}, what the book's deviation bound gives directly;
         "corrected" tail + sigma_max(X) sum_{k=1}^{r} sum_{k'=1}^{k} ||delta_k'|| prod_{j=k'+1}^{k} rho_j
                     (= tail + sum_k Q_{k+1}: the paper's double sum with its typos fixed);
         "paper"     the same double sum with T_k (outer index) in place of T_j inside
-                    the product, as printed in the paper's eq. (8); a k'=0 term with
-                    delta_0 = 0 adds nothing;
+                    the product, as in the paper's eq. (8); with ``tail="l1"`` this is
+                    eq. (8) as printed (``onerank.printed.theorem1_bound``); a k'=0 term
+                    with delta_0 = 0 adds nothing;
         "notes"     tail + sum_{k=1}^{r} (prod_{j<k} rho_j) ||delta_k||_F, the form of the
-                    authors' README and blog (no sigma_max(X); early factors multiply
-                    late errors).
+                    authors' notes (no sigma_max(X); early factors multiply late errors).
     All use rho_j = 2 + 6 sigma_j / T_j with T_j from :func:`gaps`.
     """
     s, sx, dn, r = _inputs(sigma_Y, sigma_max_X, delta_norms, r)
@@ -218,8 +224,9 @@ def theorem1_hypothesis(sigma_Y, sigma_max_X, delta_norms, r) -> Hypothesis:
     return Hypothesis(cumulative=Q, half_gaps=half, margins=half - Q, holds=holds, all=bool(np.all(holds)))
 
 
-def lemma2_bound(E_norm, sigma_k, gap_k) -> np.ndarray:
-    """The book's Lemma 2: ||[Y_k]_1 - [Y_k^*]_1||_F <= ||E||_2 (1 + sqrt(2) sigma_k / (T_k - ||E||_2)).
+def step_bound(E_norm, sigma_k, gap_k) -> np.ndarray:
+    """The book's form of the paper's Lemma 3 (eq. 18):
+    ||[Y_k]_1 - [Y_k^*]_1||_F <= ||E||_2 (1 + sqrt(2) sigma_k / (T_k - ||E||_2)).
 
     Vectorised over arrays of equal shape; inf where the hypothesis ||E||_2 < T_k fails.
     """
@@ -241,11 +248,13 @@ class CascadeMeasurement:
     gaps : (p,) T_j of :func:`gaps`.
     deviation_fro, deviation_spec : (r+1,) ||(Y_k - Y_k^*) P||_F and ||.||_2 ("E_k"; E_1 = 0).
     step_change : (r,) ||[Y_k P]_1 - [Y_k^* ]_1||_F, the exact rank-1 fit of the actual
-        residual against the ideal one (the left side of Lemma 2).
+        residual against the ideal one (the left side of the paper's Lemma 3, eq. (18)).
     delta_norms : (r,) ||delta_k||_F (W-space), delta_X : (r,) ||delta_k X||_F.
     sigma_max_X : float.
     outside : float, ||Y (I - P)||_F, the part of Y no map of X can fit.
     train_errors : (r,) ||Y - sum_{j<=k} b_j a_j^T X||_F.
+    residual_sigma : list of r arrays, the singular values of Y_k P (the actual residual
+        the step k saw), k = 1..r.
     """
 
     sigma: np.ndarray
@@ -258,6 +267,7 @@ class CascadeMeasurement:
     sigma_max_X: float
     outside: float
     train_errors: np.ndarray
+    residual_sigma: list
 
 
 def measure(result, Y, X) -> CascadeMeasurement:
@@ -281,12 +291,14 @@ def measure(result, Y, X) -> CascadeMeasurement:
     ideal = Z.copy()
     dev_f, dev_2, change = np.zeros(r + 1), np.zeros(r + 1), np.zeros(r)
     delta_X = np.zeros(r)
+    residual_sigma = []
     for k in range(r + 1):
         Zk = result.residuals[k] @ rs.Vt.T
         D = Zk - ideal
         dev_f[k], dev_2[k] = np.linalg.norm(D), (np.linalg.norm(D, 2) if D.size else 0.0)
         if k == r:
             break
+        residual_sigma.append(np.linalg.svd(Zk, compute_uv=False))
         a_s, b_s = result.exact_components[k]
         ideal_piece = sz[k] * np.outer(Uz[:, k], Wt[k]) if k < sz.size else np.zeros_like(Z)
         change[k] = np.linalg.norm(np.outer(b_s, rs.B.T @ a_s) - ideal_piece)
@@ -297,7 +309,7 @@ def measure(result, Y, X) -> CascadeMeasurement:
         sigma=sigma, gaps=gaps(sigma), deviation_fro=dev_f, deviation_spec=dev_2, step_change=change,
         delta_norms=np.asarray(result.delta_norms, float).copy(), delta_X=delta_X,
         sigma_max_X=float(rs.s[0]) if rs.rank else 0.0, outside=float(np.sqrt(outside_sq)),
-        train_errors=np.asarray(result.train_errors, float).copy(),
+        train_errors=np.asarray(result.train_errors, float).copy(), residual_sigma=residual_sigma,
     )
 
 

@@ -1,9 +1,12 @@
 """Sequential rank-1 LoRA on an image classifier: the paper's vision experiments (Section 5.2).
 
-The model is the authors' MLP, in -> 512 -> 512 -> C with ReLU, whose head keeps all C
-classes. It is pretrained on the old classes (the first half), then adapted to the new
-ones with LoRA on all three linear layers, either one rank-1 component at a time
-(:func:`sequential`) or as one jointly trained rank-r pair (:func:`joint`).
+The model is the MLP of the paper and the authors' code, in -> 512 -> 512 -> C with ReLU,
+whose head keeps all C classes. It is pretrained on the old classes (the first half),
+then adapted to the new ones with LoRA on all three linear layers, either one rank-1
+component at a time (:func:`sequential`) or as one jointly trained rank-r pair
+(:func:`joint`). The training protocol (Adam, learning rate 1e-3, batch 64, a fresh
+optimiser per component) is the authors' code's: the paper prints no optimiser,
+learning rate or batch size, only "(stochastic) gradient descent on (14)".
 
 Training keeps the whole dataset on the device and takes each batch as an index slice
 of a random permutation: no DataLoader, no per-batch copies from the host

@@ -1,7 +1,8 @@
 """The vision experiments as a resumable sweep: every run one JSON file.
 
-``python -m onerank vision all --profile full --out results/vision`` reruns the paper's
-image experiments (Section 5.2) for every dataset it can load and writes, per dataset,
+``python -m onerank vision all --profile full --out results/vision`` reruns the image
+experiments of the paper's Section 5.2, with the protocol of the authors' code, for every
+dataset it can load and writes, per dataset,
 
 =========================  ====================================================================
 ``base-s{seed}.json``      (a) the pretrained base model: accuracy on the old and new classes
@@ -38,7 +39,9 @@ from tqdm.auto import tqdm
 from . import config, data, results, schedules, vision
 
 #: Sizes and schedules of the two profiles. ``train_limit``: training images per split
-#: (None: all). The full profile is the paper's; quick is the chapter's CPU size.
+#: (None: all). The full profile is the authors' code's protocol at full size: every training
+#: image of the files found (the recorded CIFAR-10 runs read a 4,000-image subset); quick is
+#: the chapter's CPU size.
 PROFILES = {
     "quick": dict(seeds=3, train_limit={"mnist": (12000, 6000)}, pretrain_epochs={"mnist": 3},
                   seq_epochs=(2, 2, 2), joint_epochs=(), grid=(1, 3, 5), totals=(6, 12),

@@ -1,0 +1,138 @@
+"""onerank.figure_claims: verdicts on the printed figure claims, from recorded runs."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from onerank import figure_claims as fc
+
+REPO = Path(__file__).resolve().parents[1]
+VERDICTS = {"holds", "fails", "partly", "no data"}
+FUNCTIONS = sorted(set(fc.ALL.values()), key=lambda f: f.__name__)
+SETTING = {"name": "tiny", "m": 5, "d": 10, "n": 20, "r": 2, "T": 40, "trials": 2, "rescale_profiles": False}
+
+
+def _write(root: Path, rel: str, obj: dict) -> None:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(obj))
+
+
+def _fig1(eq, less, more=(1.0, 1.2)):
+    """A fig1 record with the given final errors per trial (W* norm 10)."""
+    return {"setting": SETTING, "T": 40, "w_norm": 10.0, "trials": 2, "schedules": {
+        name: {"final_recovery": list(v), "final_train": list(v)}
+        for name, v in (("more-first", more), ("equal", eq), ("less-first", less))}}
+
+
+def _vision(root, ds, seq, joint, base=None):
+    """seq / joint: final accuracies per seed."""
+    cfg = {"dataset": ds, "source": "torchvision MNIST", "train_old": 10, "train_new": 10}
+    for s, (a, j) in enumerate(zip(seq, joint)):
+        _write(root, f"vision/{ds}/seq-s{s}.json", {"config": {**cfg, "seed": s}, "metrics": {
+            "epochs": [6, 6, 6], "accuracy": [a - 0.02, a - 0.01, a]}})
+        _write(root, f"vision/{ds}/joint-s{s}.json", {"config": {**cfg, "seed": s}, "metrics": {
+            "rank": 3, "runs": {"10": {"accuracy": j}}, "matched_epochs": 10, "same_epochs": 18}})
+        if base is not None:
+            _write(root, f"vision/{ds}/base-s{s}.json", {"config": {**cfg, "seed": s},
+                                                         "metrics": {"old_accuracy": base[s]}})
+
+
+def test_default_root_is_the_repositorys_results_folder():
+    assert fc.results_root() == REPO / "results"
+    assert fc.results_root("elsewhere") == Path("elsewhere")
+
+
+def test_all_names_every_figure():
+    assert set(fc.ALL) == {f"fig{k}" for k in range(1, 14)} | {"baselines"}
+    assert fc.ALL["fig11"] is fc.fig3_efficiency and fc.ALL["fig12"] is fc.fig4_paths
+
+
+@pytest.mark.parametrize("fn", FUNCTIONS, ids=lambda f: f.__name__)
+def test_real_results_give_a_verdict(fn):
+    out = fn()
+    assert {"verdict", "detail", "data", "files"} <= set(out)
+    assert out["verdict"] in VERDICTS
+    assert isinstance(out["detail"], str) and "\n" not in out["detail"]
+    assert all((REPO / f).is_file() for f in out["files"])
+    for v in out.get("verdicts", {}).values():
+        assert v in VERDICTS
+
+
+@pytest.mark.parametrize("fn", FUNCTIONS, ids=lambda f: f.__name__)
+def test_empty_folder_gives_no_data(fn, tmp_path):
+    out = fn(tmp_path)
+    assert out["verdict"] == "no data" and out["files"] == []
+    assert "nothing recorded" in out["detail"] or "missing" in out["detail"]
+
+
+def test_malformed_record_gives_no_data(tmp_path):
+    _write(tmp_path, "synthetic/paper/fig1.json", {"setting": {}})
+    (tmp_path / "synthetic/paper/fig8.json").write_text("{not json")
+    assert fc.fig1(tmp_path)["verdict"] == "no data"
+    assert fc.fig8(tmp_path)["verdict"] == "no data"
+
+
+@pytest.mark.parametrize("eq,less,verdict", [((2.0, 2.2), (3.0, 3.4), "holds"),
+                                             ((4.0, 4.2), (3.0, 3.4), "fails")])
+def test_fig1_chain(tmp_path, eq, less, verdict):
+    _write(tmp_path, "synthetic/paper/fig1.json", _fig1(eq, less))
+    out = fc.fig1(tmp_path)
+    assert out["verdict"] == verdict
+    assert f"chain {verdict}" in out["detail"]
+    # numbers come from the record: relative reconstruction means 0.11 < 0.21 (or 0.41)
+    assert "more-first 0.11 ± 0.01" in out["detail"]
+    assert out["files"] == ["results/synthetic/paper/fig1.json"]
+
+
+def test_fig5_frobenius_norms(tmp_path):
+    rec = {"setting": SETTING, "rescale": True, "profiles": {
+        "uniform": {"W_star": [5.0, 5.0]}, "power": {"W_star": [7.0, 1.0]}}}
+    _write(tmp_path, "synthetic/paper/fig5.json", rec)
+    assert fc.fig5(tmp_path)["verdict"] == "holds"        # both norms sqrt(50)
+    rec["profiles"]["power"]["W_star"] = [7.0, 2.0]
+    _write(tmp_path, "synthetic/paper/fig5.json", rec)
+    assert fc.fig5(tmp_path)["verdict"] == "fails"
+
+
+@pytest.mark.parametrize("first,verdict", [(None, "holds"), (30, "partly")])
+def test_fig10_thresholds(tmp_path, first, verdict):
+    _write(tmp_path, "synthetic/paper/fig10.json", {"setting": SETTING, "T": 40, "thresholds": {
+        "levels": [0.5, 0.1], "schedules": {"more-first": [3, 9], "equal": [5, None],
+                                            "less-first": [first, None]}}})
+    out = fc.fig10(tmp_path)
+    assert out["verdict"] == verdict and "T = 40" in out["detail"]
+
+
+@pytest.mark.parametrize("seq,verdict", [((0.90, 0.91), "holds"), ((0.70, 0.80), "fails")])
+def test_fig2_at_least_comparable(tmp_path, seq, verdict):
+    _vision(tmp_path, "mnist", seq, (0.90, 0.91))
+    out = fc.fig2(tmp_path)
+    assert out["verdict"] == verdict        # holds: sd 0.5%; fails: 75% ± 5% (sd over 1.5%)
+    assert "full MNIST, 2 seeds" in out["data"] and "CIFAR-100: nothing recorded" in out["detail"]
+    assert len(out["files"]) == 4
+
+
+def test_fig3_verdicts_and_baselines(tmp_path):
+    _vision(tmp_path, "mnist", (0.90, 0.90), (0.90, 0.90), base=(0.97, 0.99))
+    out = fc.fig3_efficiency(tmp_path)
+    # seq: 0.88/6, 0.89/12, 0.90/18 per epoch against joint 0.90/10: one in three higher
+    assert out["verdicts"] == {"section 5.2": "fails", "appendix F": "fails"}
+    assert "33% of 3" in out["detail"]
+    assert fc.baselines(tmp_path)["verdict"] == "holds"    # 98.0% vs ~98%
+    _vision(tmp_path, "mnist", (0.90, 0.90), (0.90, 0.90), base=(0.80, 0.82))
+    assert fc.baselines(tmp_path)["verdict"] == "fails"
+
+
+def test_fig4_paths_rule(tmp_path):
+    paths = [{"epochs": [a, b, c], "accuracy": [0.1 * a, 0.1 * a + 0.01 * b, 0.1 * a + 0.01 * (b + c)]}
+             for a in (1, 3) for b in (1, 3) for c in (1, 3)]
+    _write(tmp_path, "vision/cifar10/paths-s0.json", {
+        "config": {"dataset": "cifar10", "seed": 0, "source": "x/cifar10-subset.npz",
+                   "train_old": 5, "train_new": 5}, "metrics": {"grid": [1, 3], "paths": paths}})
+    out = fc.fig4_paths(tmp_path)
+    assert out["verdict"] == "holds" and "100% of 16 pairs" in out["detail"]
+    assert "CIFAR-10 subset (10 training images), 1 seed" in out["data"]
+    spread = fc.fig13_spread(tmp_path)
+    assert spread["verdict"] == "holds" and "rank-1 min 10.0% max 30.0%" in spread["detail"]
