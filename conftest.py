@@ -5,20 +5,32 @@ notebook, this hook hands nbval the notebook that jupytext reads from the
 Markdown source, so ``pytest --nbval-lax`` executes each chapter in place
 (kernel working directory ``book/``, as in the book build) and a failing
 ``assert`` in any cell fails the suite. No converted copy is written to disk.
+
+A chapter whose cells all pass is stored, with its outputs, in the book build's
+execution cache (``_ext/execution_cache.py``), so the build renders this run
+instead of executing the chapter again; the seconds each chapter took are
+written to ``_build/chapter_times.json``. Progress bars are off in these runs
+(``TQDM_DISABLE=1`` unless set).
 """
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
 
 import jupytext
 import nbval.plugin
-from nbval.plugin import IPyNbFile
+import pytest
+from nbval.plugin import IPyNbCell, IPyNbFile
 
 sys.path.insert(0, str(Path(__file__).parent / "_ext"))
 import colab  # noqa: E402  (the book's notebook helpers: which Markdown files are notebooks)
+import execution_cache  # noqa: E402  (where the book build looks for executed chapters)
+
+os.environ.setdefault("TQDM_DISABLE", "1")
 
 BOOK_DIR = "book"
 
@@ -59,3 +71,41 @@ def pytest_collect_file(file_path, parent):
     if (option.nbval or option.nbval_lax) and file_path.parent.name == BOOK_DIR and colab.is_notebook(file_path):
         return MystNotebook.from_parent(parent, path=file_path)
     return None
+
+
+_CHAPTERS: dict = {}      # MystNotebook -> {"cells": code cells, "passed": n, "seconds": s}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not isinstance(item, IPyNbCell) or not isinstance(item.parent, MystNotebook):
+        return
+    record = _CHAPTERS.setdefault(item.parent, {"cells": 0, "passed": 0, "seconds": 0.0})
+    record["seconds"] += report.duration
+    if report.passed:
+        record["passed"] += 1
+        item.cell.outputs = item.test_outputs or []
+        item.cell.execution_count = record["passed"]
+
+
+def pytest_collection_finish(session):
+    for item in session.items:
+        if isinstance(item, IPyNbCell) and isinstance(item.parent, MystNotebook):
+            _CHAPTERS.setdefault(item.parent, {"cells": 0, "passed": 0, "seconds": 0.0})["cells"] += 1
+
+
+def pytest_sessionfinish(session):
+    if not _CHAPTERS:
+        return
+    times = {}
+    for chapter, record in _CHAPTERS.items():
+        path = Path(str(chapter.fspath))
+        if record["cells"] and record["passed"] == record["cells"]:      # every cell ran and passed
+            times[path.stem] = round(record["seconds"], 1)
+            execution_cache.store(chapter.nb, path, record["seconds"])
+    out = execution_cache.ROOT / "_build" / "chapter_times.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    previous = json.loads(out.read_text()) if out.exists() else {}
+    out.write_text(json.dumps({**previous, **times}, indent=1, sort_keys=True) + "\n")

@@ -71,14 +71,31 @@ def colab_url(docname: str) -> str:
     return f"{COLAB}/github/{org}/{repo}/blob/{branch}/{notebook_path(docname).as_posix()}"
 
 
+def install_target(source: str | None = None) -> str:
+    """What the first cell installs: the library with its ``colab`` extra (the packages a
+    chapter needs beyond Colab's own), from the repository or from ``source``."""
+    if source is None:
+        org, repo, branch = repository()
+        source = f"git+https://github.com/{org}/{repo}@{branch}"
+    return f"onerank[colab] @ {source}"
+
+
+INSTALL_VARIABLE = "ONERANK_INSTALL"
+
+
 def install_source() -> str:
-    org, repo, branch = repository()
+    """The first cell of every Colab notebook. In Colab it installs ``install_target()``;
+    elsewhere it does nothing unless ``$ONERANK_INSTALL`` names a source to install from
+    (``tools/colab_env.py`` and the weekly workflow set it to the checkout)."""
     return (
-        "# Runs only in Google Colab: install the book's library, onerank, from its repository.\n"
+        "# Installs the book's library, onerank, in Google Colab (or from $ONERANK_INSTALL).\n"
         "# (The book build and the test suite skip this cell: it is not in the chapter's source.)\n"
-        "import sys\n"
-        "if \"google.colab\" in sys.modules:\n"
-        f"    get_ipython().run_line_magic(\"pip\", \"install -q git+https://github.com/{org}/{repo}@{branch}\")"
+        "import os, sys\n"
+        f"if \"google.colab\" in sys.modules or os.environ.get(\"{INSTALL_VARIABLE}\"):\n"
+        f"    target = \"{install_target()}\"\n"
+        f"    if os.environ.get(\"{INSTALL_VARIABLE}\"):\n"
+        f"        target = \"onerank[colab] @ \" + os.environ[\"{INSTALL_VARIABLE}\"]\n"
+        "    get_ipython().run_line_magic(\"pip\", f\"install -q '{target}'\")"
     )
 
 

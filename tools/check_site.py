@@ -11,6 +11,9 @@ scripts) fails here. For each page the check requires
 * where the page has math, rendered MathJax output (``mjx-container``) for
   every math element and no MathJax error,
 * no raw TeX delimiters (``$$``, ``\\(``, ``\\[``) left in the visible text,
+* clean outputs (:func:`output_problems`): no stderr box, no printed warning and no
+  absolute path of the build machine in any cell output, unless the cell carries the
+  tag ``stderr-on-purpose`` (a chapter that shows a warning to the reader),
 
 and it saves a screenshot of the Theorem 1 page (``book/cascade.html``).
 Needs Debian's ``chromium`` (``apt-get install chromium``). Exit status 1 on any failure.
@@ -67,6 +70,35 @@ def visible_text(dom: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", " ", dom))
 
 
+CELL = re.compile(r'<div class="cell( [^"]*)?"')
+WARNING_TEXT = re.compile(r"\b[A-Z]\w*Warning\b:|^\s*warnings\.warn", re.M)
+MACHINE_PATH = re.compile(r"(/work/|/root/|/home/|/tmp/|/usr/|site-packages|\.venv/)[\w./-]*")
+ON_PURPOSE = "tag_stderr-on-purpose"
+
+
+def output_problems(source: str) -> list[str]:
+    """Problems in the cell outputs of one built page (its HTML source): a stderr box, a
+    printed warning, or an absolute path of the build machine, in a cell not tagged
+    ``stderr-on-purpose``."""
+    problems = []
+    starts = [m.start() for m in CELL.finditer(source)] + [len(source)]
+    for number, (a, b) in enumerate(zip(starts, starts[1:]), start=1):
+        chunk = source[a:b]
+        head = chunk[:chunk.index(">") + 1]
+        if ON_PURPOSE in head or "cell_output" not in chunk:
+            continue
+        out = chunk[chunk.rfind("<", 0, chunk.index("cell_output")):]
+        text = html.unescape(re.sub(r"<[^>]+>", "", out))
+        if 'class="output stderr' in out:
+            problems.append(f"cell {number}: a stderr box: {text.strip()[:120]!r}")
+        elif WARNING_TEXT.search(text):
+            problems.append(f"cell {number}: a warning in its output: {WARNING_TEXT.search(text).group(0)!r}")
+        path = MACHINE_PATH.search(text)
+        if path:
+            problems.append(f"cell {number}: a path of the build machine in its output: {path.group(0)!r}")
+    return problems
+
+
 def check_page(chromium: str, url: str, source: str, profile: str, extra=()) -> list[str]:
     result = subprocess.run([chromium, *FLAGS, f"--user-data-dir={profile}", *extra, "--dump-dom", url],
                             capture_output=True, text=True, timeout=180)
@@ -82,6 +114,7 @@ def check_page(chromium: str, url: str, source: str, profile: str, extra=()) -> 
         problems.append(f"{math_in_source} math elements but only {rendered} rendered by MathJax")
     if "<mjx-merror" in dom or "data-mjx-error" in dom:
         problems.append("MathJax reported a TeX error")
+    problems += output_problems(source)
     text = visible_text(dom)
     for raw in ("$$", "\\(", "\\["):
         if raw in text:

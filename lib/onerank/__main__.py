@@ -1,16 +1,19 @@
-"""Command line of the book's long experiments; both resume where an interrupted run stopped.
+"""Command line of the book's long experiments; each resumes where an interrupted run stopped.
 
-``python -m onerank synthetic <figure|all> --setting code|paper --out DIR``
+Installed as the console script ``onerank`` (the same as ``python -m onerank``).
+
+``onerank synthetic <figure|all> --setting code|paper --out DIR``
     Writes each figure of the synthetic experiments as PNG, PDF and JSON (its numbers
     and how they were made) under ``DIR/<setting>/``.
-``python -m onerank vision <experiment ...|all> --profile full --out DIR``
+``onerank vision <experiment ...|all> --profile full --out DIR``
     Runs the image experiments (:mod:`onerank.vision_sweep`), one JSON per run under
     ``DIR/<dataset>/``.
-``python -m onerank language <experiment ...|all> --profile full --model distilbert --out DIR``
+``onerank language <experiment ...|all> --profile full --model distilbert --out DIR``
     Runs the SST-2 probe (:mod:`onerank.language_sweep`), one JSON per run under
     ``DIR/<model>/``.
 
-Results already saved are skipped; ``--force`` recomputes them.
+Results already saved are skipped; ``--force`` recomputes them. Every sweep shows a
+progress line with the time elapsed and an estimate of the time left.
 """
 
 from __future__ import annotations
@@ -22,8 +25,17 @@ import time
 from . import language_sweep, synthetic, vision_sweep
 
 
+def _epilog() -> str:
+    return ("experiments:\n"
+            f"  synthetic: {', '.join(sorted(synthetic.FIGURES))}, all\n"
+            f"  vision:    {', '.join(vision_sweep.EXPERIMENTS)}, all\n"
+            f"  language:  {', '.join(language_sweep.EXPERIMENTS)}, all\n"
+            "'onerank COMMAND --help' gives each command's options.")
+
+
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m onerank", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="onerank", description=__doc__.splitlines()[0], epilog=_epilog(),
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     syn = sub.add_parser("synthetic", help="the synthetic experiments (Section 5.1, Appendix E)")
     syn.add_argument("figure", choices=sorted(synthetic.FIGURES) + ["all"])
@@ -66,13 +78,15 @@ def main(argv=None) -> int:
                                    seeds=args.seeds, totals=args.totals, force=args.force)
         print(f"{len(written)} runs written to {args.out} in {time.perf_counter() - start:.1f} s")
         return 0
+    from tqdm.auto import tqdm
+
     figures = sorted(synthetic.FIGURES) if args.figure == "all" else [args.figure]
     total = time.perf_counter()
-    for fig in figures:
+    for fig in (bar := tqdm(figures, desc="synthetic figures", unit="figure")):
+        bar.set_postfix_str(fig)
         start = time.perf_counter()
         synthetic.write(fig, args.setting, args.out, profile=args.profile, force=args.force)
-        print(f"{fig}: {time.perf_counter() - start:.1f} s -> {args.out}/{args.setting}/{fig}.{{json,png,pdf}}",
-              flush=True)
+        bar.write(f"{fig}: {time.perf_counter() - start:.1f} s -> {args.out}/{args.setting}/{fig}.{{json,png,pdf}}")
     print(f"total {time.perf_counter() - total:.1f} s")
     return 0
 

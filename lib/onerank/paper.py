@@ -575,6 +575,38 @@ def check_theorem3() -> Verdict:
                    "W* 8 x 10 rank 3, n = 40, eps in {0.003, 0.01, 0.03}, gamma = 0.05; see the label-noise chapter")
 
 
+def theorem3_probability(gammas=(0.5, 0.1, 0.02), eps=0.01) -> dict:
+    """The probability 1 - gamma of eq. (12): one instance (W* 8 x 10 of rank 3, X 10 x 40),
+    many noise draws, exact steps with r = r* = 3. For each gamma, the constant the O(.)
+    needs so that the bound fails in at most a fraction gamma of the draws: the
+    (1 - gamma)-quantile of (actual - explicit part) / shape(gamma). Returns {gamma: C}."""
+    p = problems.make_problem(8, 10, 40, 3, profile="exponential", seed=0, frobenius_norm=3.0)
+    sX, sW = _sv(p.X), _sv(p.W_star)[:3]
+    rng = np.random.default_rng(1)
+    draws = config.pick(400, 4000)
+    excess = {g: [] for g in gammas}
+    for _ in range(draws):
+        Y = p.Y_clean + eps * rng.standard_normal(p.Y.shape)
+        res = deflation.deflate(Y, p.X, 3, solver="exact", keep_residuals=False)
+        actual = np.linalg.norm(p.W_star - res.W_hat)
+        for g in gammas:
+            terms = printed.theorem3_terms(sW, _sv(Y), sX[0], sX[-1], res.delta_norms, 3, noise_std=eps, n=40,
+                                           gamma=g)
+            excess[g].append(max(actual - terms["deterministic"], 0.0) / terms["shape"])
+    return {g: float(np.quantile(excess[g], 1 - g)) for g in gammas}
+
+
+def check_theorem3_probability() -> Verdict:
+    """Does the printed sqrt(log 1/gamma) carry the confidence level? The needed constant
+    must not grow as gamma falls."""
+    C = theorem3_probability()
+    values = [C[g] for g in sorted(C, reverse=True)]
+    ok = all(b <= a * 1.05 for a, b in zip(values, values[1:]))
+    return Verdict(_status(ok), "constant needed for failure probability <= gamma: "
+                   + ", ".join(f"gamma = {g:g}: {C[g]:.3g}" for g in sorted(C, reverse=True)),
+                   "one instance, W* 8 x 10 rank 3, n = 40, eps = 0.01, exact steps, r = 3, noise redrawn")
+
+
 def check_theorem3_scaling() -> Verdict:
     """Eq. (12) under a change of units (Y, W*, eps scaled by c): the actual error scales by
     c exactly, the O(.)-term does not (its sqrt(1/T*_min) part scales like sqrt c), so the

@@ -1,0 +1,95 @@
+"""Command line of the book's long experiments; each resumes where an interrupted run stopped.
+
+Installed as the console script ``onerank`` (the same as ``python -m onerank``).
+
+``onerank synthetic <figure|all> --setting code|paper --out DIR``
+    Writes each figure of the synthetic experiments as PNG, PDF and JSON (its numbers
+    and how they were made) under ``DIR/<setting>/``.
+``onerank vision <experiment ...|all> --profile full --out DIR``
+    Runs the image experiments (:mod:`onerank.vision_sweep`), one JSON per run under
+    ``DIR/<dataset>/``.
+``onerank language <experiment ...|all> --profile full --model distilbert --out DIR``
+    Runs the SST-2 probe (:mod:`onerank.language_sweep`), one JSON per run under
+    ``DIR/<model>/``.
+
+Results already saved are skipped; ``--force`` recomputes them. Every sweep shows a
+progress line with the time elapsed and an estimate of the time left.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from . import language_sweep, synthetic, vision_sweep
+
+
+def _epilog() -> str:
+    return ("experiments:\n"
+            f"  synthetic: {', '.join(sorted(synthetic.FIGURES))}, all\n"
+            f"  vision:    {', '.join(vision_sweep.EXPERIMENTS)}, all\n"
+            f"  language:  {', '.join(language_sweep.EXPERIMENTS)}, all\n"
+            "'onerank COMMAND --help' gives each command's options.")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="onerank", description=__doc__.splitlines()[0], epilog=_epilog(),
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    syn = sub.add_parser("synthetic", help="the synthetic experiments (Section 5.1, Appendix E)")
+    syn.add_argument("figure", choices=sorted(synthetic.FIGURES) + ["all"])
+    syn.add_argument("--setting", choices=sorted(synthetic.SETTINGS), required=True)
+    syn.add_argument("--out", required=True, help="output folder")
+    syn.add_argument("--profile", choices=("quick", "full"), default="full",
+                     help="full (default): the setting's real size; quick: the chapters' size")
+    syn.add_argument("--force", action="store_true", help="recompute figures already saved")
+    vis = sub.add_parser("vision", help="the image experiments (Section 5.2), resumable")
+    vis.add_argument("experiments", nargs="+", choices=list(vision_sweep.EXPERIMENTS) + ["all"])
+    vis.add_argument("--out", required=True, help="output folder (results/vision for the recorded run)")
+    vis.add_argument("--profile", choices=("quick", "full"), default="full")
+    vis.add_argument("--datasets", nargs="+", choices=("mnist", "cifar10", "cifar100"),
+                     help="default: every dataset that can be loaded")
+    vis.add_argument("--seeds", type=int, default=None, help="number of seeds (default: the profile's)")
+    vis.add_argument("--totals", type=int, nargs="+", default=None,
+                     help="epoch totals of the alpha and adaptive runs (default: the profile's)")
+    vis.add_argument("--force", action="store_true", help="rerun runs already saved")
+    lang = sub.add_parser("language", help="the SST-2 probe (authors' notes and code), resumable")
+    lang.add_argument("experiments", nargs="+", choices=list(language_sweep.EXPERIMENTS) + ["all"])
+    lang.add_argument("--out", required=True, help="output folder (results/language for the recorded run)")
+    lang.add_argument("--profile", choices=("quick", "full"), default="full")
+    lang.add_argument("--model", choices=("distilbert", "minilm"), default=None,
+                      help="default: the profile's (full: distilbert, needs a download; minilm works offline)")
+    lang.add_argument("--heads", nargs="+", choices=("frozen", "trainable"), default=None)
+    lang.add_argument("--seeds", type=int, default=None, help="number of seeds (default: the profile's)")
+    lang.add_argument("--force", action="store_true", help="rerun runs already saved")
+    args = parser.parse_args(argv)
+    if args.command == "language":
+        start = time.perf_counter()
+        exps = None if "all" in args.experiments else args.experiments
+        written = language_sweep.run(args.out, profile=args.profile, model=args.model, experiments=exps,
+                                     heads=args.heads, seeds=args.seeds, force=args.force)
+        print(f"{len(written)} runs written to {args.out} in {time.perf_counter() - start:.1f} s")
+        return 0
+    if args.command == "vision":
+        start = time.perf_counter()
+        exps = None if "all" in args.experiments else args.experiments
+        written = vision_sweep.run(args.out, profile=args.profile, datasets=args.datasets, experiments=exps,
+                                   seeds=args.seeds, totals=args.totals, force=args.force)
+        print(f"{len(written)} runs written to {args.out} in {time.perf_counter() - start:.1f} s")
+        return 0
+    from tqdm.auto import tqdm
+
+    figures = sorted(synthetic.FIGURES) if args.figure == "all" else [args.figure]
+    total = time.perf_counter()
+    for fig in (bar := tqdm(figures, desc="synthetic figures", unit="figure")):
+        bar.set_postfix_str(fig)
+        start = time.perf_counter()
+        synthetic.write(fig, args.setting, args.out, profile=args.profile, force=args.force)
+        bar.write(f"{fig}: {time.perf_counter() - start:.1f} s -> {args.out}/{args.setting}/{fig}.{{json,png,pdf}}")
+    print(f"total {time.perf_counter() - total:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

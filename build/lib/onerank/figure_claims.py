@@ -1,0 +1,483 @@
+"""Verdicts on the paper's printed figure claims, computed from the recorded runs.
+
+One function per printed claim of Sections 5.1-5.2 and Appendices E-F of arXiv:2505.22602v1
+(Figs. 1-13 and the base accuracies). Each reads the JSON records under ``results/`` (the
+synthetic figures of ``python -m onerank synthetic`` and the vision sweep of ``python -m
+onerank vision``; the command and commit of every record are inside it, under ``run``) and
+returns a dict with
+
+verdict : "holds", "fails", "partly" (some panels / datasets hold) or "no data".
+detail : one line with the numbers that decide it (mean ± sd over the recorded trials or
+    seeds; sd is the population sd, as in the records' own summaries).
+data : what was read: record, setting, number of trials or seeds.
+files : the record paths read, relative to the repository root.
+
+A verdict is about the recorded setting, which may differ from the printed one (smaller
+budgets, a CIFAR-10 subset, raw instead of normalised spectra, ...): ``data`` says which.
+Nothing here raises on missing or malformed records; those give "no data". Only the
+standard library is used, so the whole module runs in a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+from pathlib import Path
+
+#: The repository's results folder (``results/`` next to ``lib/``).
+RESULTS = Path(__file__).resolve().parents[2] / "results"
+SCHEDULES = ("more-first", "equal", "less-first")
+PROFILES = ("power", "exponential", "uniform")          # printed order, best first
+DATASETS = (("mnist", "MNIST"), ("cifar10", "CIFAR-10"), ("cifar100", "CIFAR-100"))
+
+
+def results_root(root=None) -> Path:
+    """The results folder: ``root`` if given, else :data:`RESULTS`."""
+    return Path(root) if root is not None else RESULTS
+
+
+def _load(root, rel):
+    try:
+        return json.loads((results_root(root) / rel).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _rel(rel) -> str:
+    return f"results/{rel}"
+
+
+def _out(verdict, detail, data, files, **extra):
+    return {"verdict": verdict, "detail": detail, "data": data, "files": list(files), **extra}
+
+
+_DOC = """
+    Parameters
+    ----------
+    root : path-like, optional
+        The results folder (default :data:`RESULTS`).
+
+    Returns
+    -------
+    dict
+        ``verdict``, ``detail``, ``data``, ``files`` (see the module docstring).
+    """
+
+
+def _guard(fn):
+    """Turn a malformed record (missing key, wrong type) into "no data" instead of raising,
+    and add the shared Parameters / Returns sections to ``fn``'s docstring."""
+    fn.__doc__ = (fn.__doc__ or "") + "\n" + _DOC
+
+    @functools.wraps(fn)
+    def wrapper(root=None):
+        try:
+            return fn(root)
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError, ZeroDivisionError) as e:
+            return _out("no data", f"record malformed ({type(e).__name__}: {e})", "recorded", [])
+    return wrapper
+
+
+def _ms(xs):
+    xs = [float(x) for x in xs]
+    m = sum(xs) / len(xs)
+    return m, math.sqrt(sum((x - m) ** 2 for x in xs) / len(xs))
+
+
+def _f(x):
+    return f"{x:.3g}"
+
+
+def _pct(x):
+    return f"{100 * x:.1f}%"
+
+
+def _combine(verdicts):
+    """holds / fails if all the decided parts agree, partly if mixed, no data if none decided."""
+    v = [x for x in verdicts if x != "no data"]
+    if not v:
+        return "no data"
+    return v[0] if all(x == v[0] for x in v) and v[0] in ("holds", "fails") else "partly"
+
+
+def _chain(items):
+    """items: [(label, mean, sd)] in the printed order, best (lowest) first.
+    Returns (holds, "a m ± s < b m ± s > c m ± s: chain fails")."""
+    text, ok = f"{items[0][0]} {_f(items[0][1])} ± {items[0][2]:.2g}", True
+    for (_, a, _), (lb, b, sb) in zip(items, items[1:]):
+        ok &= a < b
+        text += f" {'<' if a < b else '>' if a > b else '='} {lb} {_f(b)} ± {sb:.2g}"
+    return ok, f"{text}: chain {'holds' if ok else 'fails'}"
+
+
+def _synth(root, fig):
+    rel = f"synthetic/paper/{fig}.json"
+    return _load(root, rel), _rel(rel)
+
+
+def _synth_label(rec, path, T=None):
+    """T: the budget to name (None: the record's own; False: none, for the spectra)."""
+    s = rec["setting"]
+    spectra = "normalised spectra" if s.get("rescale_profiles") else "raw spectra"
+    T = rec.get("T", s["T"]) if T is None else T
+    budget = "" if T is False else f"T = {T}, "
+    return (f"recorded, {path}: book's '{s['name']}' setting ({s['m']}x{s['d']}, n = {s['n']}, "
+            f"{budget}{s['trials']} trials, {spectra})")
+
+
+def _missing(path):
+    return _out("no data", f"nothing recorded: {path} is missing", "recorded: none", [])
+
+
+def _final(paths, schedule, key="final_recovery", relative=True):
+    vals = paths["schedules"][schedule][key]
+    return _ms([v / paths["w_norm"] if relative else v for v in vals])
+
+
+@_guard
+def fig1(root=None):
+    """Section 5.1 / Fig. 1: more-first < equal < less-first at the end of the budget, on the
+    W* reconstruction error (relative to ||W*||_F) and on the training error ||Y - W X||_F.
+
+    One chain per panel over the recorded trials' final errors; "partly" if one panel holds."""
+    rec, path = _synth(root, "fig1")
+    if rec is None:
+        return _missing(path)
+    parts, verdicts = [], []
+    for panel, key, rel in (("reconstruction", "final_recovery", True), ("training", "final_train", False)):
+        ok, text = _chain([(s, *_final(rec, s, key, rel)) for s in SCHEDULES])
+        verdicts.append("holds" if ok else "fails")
+        parts.append(f"{panel}: {text}")
+    return _out(_combine(verdicts), " | ".join(parts), _synth_label(rec, path), [path])
+
+
+@_guard
+def fig5(root=None):
+    """Appendix E / Fig. 5: the profiles are normalised to the same Frobenius norm.
+
+    ||W*||_F = sqrt(sum sigma_i^2) from the recorded spectra; "holds" if equal to 1e-6
+    (relative), "fails" (the recorded run departs from the printed setting) otherwise."""
+    rec, path = _synth(root, "fig5")
+    if rec is None:
+        return _missing(path)
+    norms = {p: math.sqrt(sum(x * x for x in sv["W_star"])) for p, sv in rec["profiles"].items()}
+    equal = max(norms.values()) <= min(norms.values()) * (1 + 1e-6)
+    detail = (", ".join(f"{p} {_f(v)}" for p, v in norms.items()) + f": ||W*||_F "
+              f"{'equal' if equal else 'differ'} (record's rescale flag: {rec.get('rescale')})")
+    return _out("holds" if equal else "fails", detail, _synth_label(rec, path, T=False), [path])
+
+
+@_guard
+def fig6(root=None):
+    """Appendix E / Fig. 6: power-law best, then exponential, uniform worst (noiseless).
+
+    Chain power < exponential < uniform on the final errors, both relative to each profile's
+    ||W*||_F (the recorded profiles have different norms), for every recorded schedule and
+    for the reconstruction and training panels; "partly" if only some hold."""
+    rec, path = _synth(root, "fig6")
+    if rec is None:
+        return _missing(path)
+    pr, parts, verdicts = rec["profiles"], [], []
+    for panel, key in (("reconstruction", "final_recovery"), ("training", "final_train")):
+        for s in pr["power"]["schedules"]:
+            ok, text = _chain([(p, *_final(pr[p], s, key)) for p in PROFILES])
+            verdicts.append("holds" if ok else "fails")
+            parts.append(f"{panel}, {s}: {text}")
+    return _out(_combine(verdicts), " | ".join(parts), _synth_label(rec, path, pr["power"]["T"]), [path])
+
+
+@_guard
+def fig7(root=None):
+    """Appendix E / Fig. 7: the final reconstruction error grows with kappa, Gaussian and sparse.
+
+    For each noise kind and schedule, the mean final error must increase strictly from one
+    recorded kappa to the next; "partly" if only some (kind, schedule) pairs do."""
+    rec, path = _synth(root, "fig7")
+    if rec is None:
+        return _missing(path)
+    parts, verdicts = [], []
+    for kind, block in rec["kinds"].items():
+        for s, rows in block["schedules"].items():
+            m = [(row["mean"] / block["w_norm"], row["sd"] / block["w_norm"]) for row in rows["recovery"]]
+            ok = all(a[0] < b[0] for a, b in zip(m, m[1:]))
+            verdicts.append("holds" if ok else "fails")
+            parts.append(f"{kind} {s}: "
+                         + ", ".join(f"{k:g}: {_f(v)} ± {d:.2g}" for k, (v, d) in zip(block["levels"], m))
+                         + f" ({'grows' if ok else 'not increasing'})")
+    label = _synth_label(rec, path) + "; kappas " + "; ".join(
+        f"{k}: {b['levels']} ({b['trials']} trials)" for k, b in rec["kinds"].items())
+    return _out(_combine(verdicts), " | ".join(parts), label, [path])
+
+
+@_guard
+def fig8(root=None):
+    """Appendix E / Fig. 8: more-first < equal < less-first (final relative reconstruction
+    error) at every recorded noise level; "partly" if only some panels hold."""
+    rec, path = _synth(root, "fig8")
+    if rec is None:
+        return _missing(path)
+    parts, verdicts = [], []
+    for p in rec["panels"]:
+        ok, text = _chain([(s, *_final(p, s)) for s in SCHEDULES])
+        verdicts.append("holds" if ok else "fails")
+        parts.append(f"{p['noise']} {p['level']:g}: {text}")
+    return _out(_combine(verdicts), " | ".join(parts), _synth_label(rec, path), [path])
+
+
+@_guard
+def fig9(root=None):
+    """Appendix E / Fig. 9: with more-first, power < exponential < uniform (final reconstruction
+    error relative to each ||W*||_F) at every recorded Gaussian kappa."""
+    rec, path = _synth(root, "fig9")
+    if rec is None:
+        return _missing(path)
+    parts, verdicts = [], []
+    for panel in rec["panels"]:
+        ok, text = _chain([(p, *_final(panel["profiles"][p], "more-first")) for p in PROFILES])
+        verdicts.append("holds" if ok else "fails")
+        parts.append(f"gaussian {panel['level']:g}: {text}")
+    return _out(_combine(verdicts), " | ".join(parts), _synth_label(rec, path), [path])
+
+
+@_guard
+def fig10(root=None):
+    """Appendix E / Fig. 10: (i) more-first needs the fewest steps to reach each threshold on
+    ||W_t - W*||_F / ||W*||_F (ties allowed; levels no schedule reaches are left out);
+    (ii) less-first does not reach the first recorded threshold (the caption's subplot (a):
+    not within 10,000 steps; the detail names the recorded budget). "holds" if both,
+    "partly" if one."""
+    rec, path = _synth(root, "fig10")
+    if rec is None:
+        return _missing(path)
+    th = rec["thresholds"]
+    steps = {s: [math.inf if v is None else v for v in th["schedules"][s]] for s in SCHEDULES}
+    fmt = lambda v: "-" if v == math.inf else str(v)
+    reached = [i for i in range(len(th["levels"])) if min(steps[s][i] for s in SCHEDULES) < math.inf]
+    others = [min(steps[s][i] for s in SCHEDULES[1:]) for i in reached]
+    best = sum(steps["more-first"][i] <= o for i, o in zip(reached, others))
+    strict = sum(steps["more-first"][i] < o for i, o in zip(reached, others))
+    first = steps["less-first"][0]
+    v1 = "holds" if best == len(reached) and reached else "fails"
+    v2 = "holds" if first == math.inf else "fails"
+    table = ", ".join(f"{lev:g}: " + "/".join(fmt(steps[s][i]) for s in SCHEDULES)
+                      for i, lev in enumerate(th["levels"]))
+    detail = (f"steps more/equal/less-first {table}; more-first fewest at {best}/{len(reached)} reached "
+              f"levels (strictly at {strict}): {v1}; less-first "
+              + (f"reaches the first threshold {th['levels'][0]:g} at step {fmt(first)}" if first < math.inf
+                 else f"never reaches the first threshold {th['levels'][0]:g}")
+              + f" within the recorded budget T = {rec['T']} (caption: 10,000): {v2}")
+    return _out(_combine([v1, v2]), detail, _synth_label(rec, path), [path])
+
+
+# ------------------------------------------------------------------ vision records
+def _runs(root, ds, exp):
+    """[(path, record)] of ``vision/<ds>/<exp>-s<seed>.json``, by seed."""
+    folder = results_root(root) / "vision" / ds
+    found = []
+    for p in folder.glob(f"{exp}-s*.json") if folder.is_dir() else []:
+        rec, seed = _load(root, f"vision/{ds}/{p.name}"), p.stem.rpartition("-s")[2]
+        if rec is not None and seed.isdigit():
+            found.append((int(seed), _rel(f"vision/{ds}/{p.name}"), rec))
+    return [(path, rec) for _, path, rec in sorted(found)]
+
+
+def _ds_label(ds, name, runs):
+    cfg = runs[0][1]["config"]
+    if "subset" in str(cfg.get("source", "")):
+        n = cfg.get("train_old", 0) + cfg.get("train_new", 0)
+        name = f"{name} subset ({n:,} training images)"
+    elif ds == "mnist":
+        name = "full MNIST"
+    return f"{name}, {len(runs)} seed{'s' * (len(runs) != 1)}"
+
+
+def _vision(root, exps, per_dataset, optional=()):
+    """``per_dataset(ds, label, {exp: runs})`` -> (verdict, text) on every dataset with records of
+    all ``exps`` (``optional`` ones are read too, where present)."""
+    verdicts, parts, labels, files = [], [], [], []
+    for ds, name in DATASETS:
+        runs = {e: _runs(root, ds, e) for e in (*exps, *optional)}
+        if not all(runs[e] for e in exps):
+            parts.append(f"{name}: nothing recorded ({', '.join(e for e in exps if not runs[e])}-*.json)")
+            continue
+        label = _ds_label(ds, name, runs[exps[0]])
+        v, text = per_dataset(ds, label.rsplit(",", 1)[0], runs)
+        verdicts.append(v)
+        parts.append(text)
+        labels.append(label)
+        files += [p for e in runs for p, _ in runs[e]]
+    return _combine(verdicts), " | ".join(parts), "recorded, " + "; ".join(labels or ["none"]), files
+
+
+@_guard
+def baselines(root=None):
+    """Section 5.2: base accuracy on the old classes ~98% (MNIST), ~40% (CIFAR-10), ~20% (CIFAR-100).
+
+    Mean over seeds of ``base-*.json`` old-class accuracy; holds within 3 points (MNIST) or
+    10 points (CIFAR) of the printed value."""
+    printed = {"mnist": (0.98, 0.03), "cifar10": (0.40, 0.10), "cifar100": (0.20, 0.10)}
+
+    def one(ds, label, runs):
+        target, tol = printed[ds]
+        m, s = _ms([r["metrics"]["old_accuracy"] for _, r in runs["base"]])
+        v = "holds" if abs(m - target) <= tol else "fails"
+        return v, (f"{label}: {_pct(m)} ± {_pct(s)} vs printed ~{_pct(target)} "
+                   f"(tolerance {100 * tol:g} points): {v}")
+    return _out(*_vision(root, ("base",), one))
+
+
+def _acc(rec, key):
+    return rec["metrics"]["runs"][str(rec["metrics"][key])]["accuracy"]
+
+
+@_guard
+def fig2(root=None):
+    """Section 5.2 / Fig. 2: sequential rank-1 x3 is "at least comparable" to joint rank-3 LoRA
+    on new-class test accuracy, and the sd over runs is at most ~1.5%.
+
+    "At least comparable": mean final seq accuracy >= mean joint accuracy - 1 pooled sd, for
+    every recorded joint epoch count; sd claim: every seq (per component) and joint sd <= 0.015."""
+    sds = []
+
+    def one(ds, label, runs):
+        seq = [r["metrics"]["accuracy"] for _, r in runs["seq"]]
+        ms, ss = _ms([a[-1] for a in seq])
+        sds.extend((_ms(c)[1], f"{label} seq rank-{k + 1}") for k, c in enumerate(zip(*seq)))
+        vs, texts = [], []
+        for e in sorted({e for _, r in runs["joint"] for e in r["metrics"]["runs"]}, key=int):
+            mj, sj = _ms([r["metrics"]["runs"][e]["accuracy"] for _, r in runs["joint"]])
+            sds.append((sj, f"{label} joint {e} epochs"))
+            pooled = math.sqrt((ss ** 2 + sj ** 2) / 2)
+            vs.append("holds" if ms >= mj - pooled else "fails")
+            word = "comparable" if vs[-1] == "holds" else "below"
+            texts.append(f"joint {e} ep {_pct(mj)} ± {_pct(sj)} ({word})")
+        return _combine(vs), f"{label}: seq {_pct(ms)} ± {_pct(ss)} vs " + ", ".join(texts)
+
+    v, detail, data, files = _vision(root, ("seq", "joint"), one)
+    if v == "no data":
+        return _out(v, detail, data, files)
+    worst, where = max(sds)
+    vsd = "holds" if worst <= 0.015 else "fails"
+    detail += f" | rule: seq >= joint - 1 pooled sd | max sd {_pct(worst)} ({where}) vs printed ~1.5%: {vsd}"
+    return _out(_combine([v, vsd]), detail, data, files)
+
+
+def _seq_configs(runs):
+    """{epochs prefix: [accuracy after it, per seed]} from seq and paths records."""
+    configs = {}
+    for exp in ("seq", "paths"):
+        for _, rec in runs.get(exp, []):
+            m, seen = rec["metrics"], {}
+            for p in (m["paths"] if exp == "paths" else [m]):
+                for r in range(1, len(p["epochs"]) + 1):
+                    seen[tuple(p["epochs"][:r])] = p["accuracy"][r - 1]
+            for c, a in seen.items():
+                configs.setdefault(c, []).append(a)
+    return configs
+
+
+@_guard
+def fig3_efficiency(root=None):
+    """Section 5.2 / Fig. 3 and Appendix F / Fig. 11: efficiency = test accuracy per training epoch.
+
+    Sequential architectures: every recorded epoch prefix (rank-1/2/3) of the seq and paths
+    records, seed-averaged; joint: rank-3 at its FLOPs-matched epoch count. Section 5.2
+    ("comparable efficiency"): the seq run's rank-3 efficiency is within a factor 0.8-1.25 of
+    joint's. Appendix F ("consistently higher"): the share of sequential architectures more
+    efficient than joint is >= 90% (holds), < 50% (fails), else partly. The overall verdict
+    is Appendix F's; ``verdicts`` has both."""
+    v52 = []
+
+    def one(ds, label, runs):
+        joint = _ms([_acc(r, "matched_epochs") for _, r in runs["joint"]])[0]
+        ej = runs["joint"][0][1]["metrics"]["matched_epochs"]
+        eff_j = joint / ej
+        seq = [r["metrics"] for _, r in runs["seq"]]
+        eff_seq = _ms([m["accuracy"][-1] for m in seq])[0] / sum(seq[0]["epochs"])
+        ratio = eff_seq / eff_j
+        v52.append("holds" if 0.8 <= ratio <= 1.25 else "fails")
+        effs = {c: _ms(a)[0] / sum(c) for c, a in _seq_configs(runs).items()}
+        by_rank = {r: [e for c, e in effs.items() if len(c) == r] for r in (1, 2, 3)}
+        share = sum(e > eff_j for e in effs.values()) / len(effs)
+        vf = "holds" if share >= 0.9 else "fails" if share < 0.5 else "partly"
+        ranks = ", ".join(f"rank-{r} {_f(min(v))}-{_f(max(v))} ({len(v)})" for r, v in by_rank.items() if v)
+        return vf, (f"{label}: joint rank-3 {ej} ep {_f(eff_j)}/epoch; seq {ranks}; seq run rank-3 "
+                    f"{'-'.join(map(str, seq[0]['epochs']))} {_f(eff_seq)} = {ratio:.2f}x joint "
+                    f"(5.2 comparable: {v52[-1]}); {share:.0%} of {len(effs)} sequential more efficient "
+                    f"(App. F: {vf})")
+
+    v, detail, data, files = _vision(root, ("seq", "joint"), one, optional=("paths",))
+    return _out(v, detail + " | rule: 5.2 within 0.8-1.25x; App. F share >= 90% holds, < 50% fails",
+                data, files, verdicts={"section 5.2": _combine(v52), "appendix F": v})
+
+
+@_guard
+def fig4_paths(root=None):
+    """Section 5.2 / Fig. 4 and Appendix F / Fig. 12: a good first component implies (almost
+    always) a better final model.
+
+    On seed-averaged paths: (a) mean final accuracy grouped by first-component epochs is
+    non-decreasing in those epochs; (b) among pairs of paths with different first-component
+    epochs, the one with more ends better in >= 80% of pairs. holds if both, partly if one.
+    Also reports Appendix F's gap, final accuracy of 10->1->1 minus 1->10->10 (printed: MNIST,
+    as large as 5-7 points), per seed where recorded."""
+    gaps = {}
+
+    def one(ds, label, runs):
+        finals = {}
+        for _, rec in runs["paths"]:
+            acc = {tuple(p["epochs"]): p["accuracy"][-1] for p in rec["metrics"]["paths"]}
+            for c, a in acc.items():
+                finals.setdefault(c, []).append(a)
+            if (10, 1, 1) in acc and (1, 10, 10) in acc:
+                gaps.setdefault(ds, []).append((rec["config"]["seed"], acc[(10, 1, 1)] - acc[(1, 10, 10)]))
+        mean = {c: sum(a) / len(a) for c, a in finals.items()}
+        groups = {e: _ms([a for c, a in mean.items() if c[0] == e])[0] for e in sorted({c[0] for c in mean})}
+        g = list(groups.values())
+        mono = all(a <= b for a, b in zip(g, g[1:]))
+        pairs = [(a, b) for a in mean for b in mean if a[0] < b[0]]
+        share = sum(mean[b] > mean[a] for a, b in pairs) / len(pairs)
+        v = _combine(["holds" if mono else "fails", "holds" if share >= 0.8 else "fails"])
+        gap = "10->1->1 minus 1->10->10 not recorded"
+        if ds in gaps:
+            d = [x for _, x in gaps[ds]]
+            sign = "10->1->1 ends better" if min(d) > 0 else "1->10->10 ends better" if max(d) < 0 else "mixed"
+            gap = ("10->1->1 minus 1->10->10 " + ", ".join(f"s{k} {100 * x:+.1f}" for k, x in gaps[ds])
+                   + f" points ({sign})")
+        return v, (f"{label}: mean final accuracy by first-component epochs "
+                   + ", ".join(f"{e}: {_pct(a)}" for e, a in groups.items())
+                   + f" ({'non-decreasing' if mono else 'not monotone'}); more first epochs ends better in "
+                   f"{share:.0%} of {len(pairs)} pairs; {gap}")
+
+    v, detail, data, files = _vision(root, ("paths",), one)
+    if "mnist" in gaps:
+        big = max(d for _, d in gaps["mnist"])
+        vgap = "holds" if big >= 0.05 else "fails"
+        note = f"largest MNIST gap {100 * big:+.1f} points vs printed 5-7: {vgap}"
+    else:
+        vgap, note = "no data", "no data (no MNIST 10->1->1 / 1->10->10 paths recorded)"
+    return _out(v, detail + f" | rule: non-decreasing and >= 80% of pairs | App. F MNIST gap: {note}",
+                data, files, verdicts={"figure 4/12": v, "appendix F MNIST gap": vgap})
+
+
+@_guard
+def fig13_spread(root=None):
+    """Appendix F / Fig. 13: spread of accuracy after r = 1, 2, 3 components over the recorded
+    epoch allocations (paths records, seed-averaged). Descriptive: the figure makes no ordering
+    claim, so "holds" only says the spread was computed from the records."""
+    def one(ds, label, runs):
+        texts, acc = [], _seq_configs({"paths": runs["paths"]})
+        for r in (1, 2, 3):
+            vals = [sum(a) / len(a) for c, a in acc.items() if len(c) == r]
+            if vals:
+                s = _ms(vals)[1]
+                texts.append(f"rank-{r} min {_pct(min(vals))} max {_pct(max(vals))} sd {_pct(s)} "
+                             f"({len(vals)} allocations)")
+        return ("holds" if texts else "no data"), f"{label} (descriptive): " + "; ".join(texts)
+    return _out(*_vision(root, ("paths",), one))
+
+
+ALL = {"fig1": fig1, "fig2": fig2, "fig3": fig3_efficiency, "fig4": fig4_paths, "fig5": fig5,
+       "fig6": fig6, "fig7": fig7, "fig8": fig8, "fig9": fig9, "fig10": fig10,
+       "fig11": fig3_efficiency, "fig12": fig4_paths, "fig13": fig13_spread, "baselines": baselines}

@@ -1,0 +1,104 @@
+"""Saving experiment results so that long sweeps survive interruption.
+
+Every sweep of the book (synthetic figures, vision and language runs) writes each
+finished unit of work as one JSON file through :func:`atomic_write`: the data go to a
+temporary file in the same folder, which is then renamed over the target. A reader
+therefore sees either the old file or the complete new one, never half a file, and a
+sweep that is stopped (a closed Colab tab, a killed job) resumes by skipping the units
+whose files exist. :func:`provenance` is what each file records about how it was made.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from . import config
+
+
+def atomic_write(path, write_to) -> None:
+    """Call ``write_to(tmp)`` on a temporary path beside ``path``, then rename it to ``path``.
+
+    If ``write_to`` raises, ``path`` keeps its old content (or stays absent) and the
+    temporary file is removed.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+    os.close(fd)
+    try:
+        write_to(tmp)
+        os.chmod(tmp, 0o644)                 # mkstemp makes it private; results are for reading
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def write_json(path, obj: dict) -> None:
+    """Save ``obj`` as indented JSON at ``path``, atomically."""
+    text = json.dumps(obj, indent=1)
+    atomic_write(path, lambda tmp: Path(tmp).write_text(text))
+
+
+def read_jsons(folder, pattern: str = "*.json") -> dict[str, dict]:
+    """{relative path without suffix: parsed JSON} for the files under ``folder`` matching
+    ``pattern`` (recursively, sorted by path; hidden files and folders, such as unfinished
+    temporary files, are left out); {} when the folder does not exist."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return {}
+    return {str(p.relative_to(folder).with_suffix("")): json.loads(p.read_text())
+            for p in sorted(folder.rglob(pattern))
+            if not any(part.startswith(".") for part in p.relative_to(folder).parts)}
+
+
+def read_runs(folder) -> dict[str, dict[str, dict]]:
+    """{subfolder: {run name (file stem): record}} for the ``<folder>/<subfolder>/<run>.json``
+    files of a sweep (one subfolder per dataset or model); {} when the folder is absent."""
+    found: dict[str, dict[str, dict]] = {}
+    for key, record in read_jsons(folder).items():
+        group, _, stem = key.partition("/")
+        if stem:
+            found.setdefault(group, {})[stem] = record
+    return found
+
+
+def provenance(device: str | None = None) -> dict:
+    """Device, library versions and git commit, for the JSON of a run.
+
+    ``uncommitted_changes`` is True when tracked files differed from ``commit`` at run
+    time (the commit alone then does not reproduce the run)."""
+    import torch
+
+    from . import __version__
+    here = Path(__file__).parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                                check=True, cwd=here).stdout.strip()
+        changed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                                 text=True, check=True, cwd=here).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit, changed = None, ""
+    dev = device or config.device()
+    name = torch.cuda.get_device_name() if dev.startswith("cuda") else platform.processor() or platform.machine()
+    return {"device": dev, "device_name": name, "torch_threads": torch.get_num_threads(),
+            "onerank": __version__, "numpy": np.__version__, "torch": torch.__version__,
+            "python": platform.python_version(), "commit": commit,
+            "uncommitted_changes": bool(changed)}
+
+
+def save_run(path, config: dict, metrics: dict, *, wall_seconds: float, command: str,
+             device: str | None = None) -> dict:
+    """Write one run of a sweep as {"config", "metrics", "run"} JSON at ``path`` (atomically);
+    "run" is :func:`provenance` plus the wall time and the command that made it."""
+    record = {"config": config, "metrics": metrics,
+              "run": {**provenance(device), "wall_seconds": wall_seconds, "command": command}}
+    write_json(path, record)
+    return record

@@ -1,0 +1,65 @@
+"""The row space of X: the coordinates in which every rank-1 step is cheapest.
+
+Every fitted matrix ``b a^T X`` has its rows in the row space of X. With the
+thin SVD ``X = U_x diag(s_x) Vt_x`` (numerical rank ``s``), split any Y as
+
+    Y = Z Vt_x + Y (I - P),     Z = Y Vt_x^T  (m x s),   P = Vt_x^T Vt_x.
+
+The second part is orthogonal to everything the model can fit, so
+
+    ||Y - b a^T X||_F^2 = ||Z - b (a^T B)||_F^2 + ||Y (I - P)||_F^2,   B = U_x diag(s_x)  (d x s).
+
+The rank-1 problem therefore lives in an m x s matrix instead of m x n, exactly
+(no Gram matrix X X^T is formed, so no condition number is squared).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _validate
+
+
+class RowSpace:
+    """Thin SVD of X (d x n) with its numerical rank.
+
+    Attributes
+    ----------
+    U : (d, s) orthonormal columns spanning the column space of X.
+    s : (s,) positive singular values of X, largest first.
+    Vt : (s, n) orthonormal rows spanning the row space of X.
+    B : (d, s) ``U * s``, so that ``a @ X @ Vt.T == a @ B``.
+    rank : int, the number s of singular values above ``tol``.
+    tol : float, default ``s_max * max(d, n) * eps`` (numpy's matrix_rank rule).
+    """
+
+    def __init__(self, X, *, tol: float | None = None):
+        X = _validate.matrix(X, "X")
+        U, s, Vt = np.linalg.svd(X, full_matrices=False)
+        if tol is None:
+            tol = (s[0] if s.size else 0.0) * max(X.shape) * np.finfo(np.float64).eps
+        keep = s > tol
+        self.shape = X.shape
+        self.tol = float(tol)
+        self.U, self.s, self.Vt = U[:, keep], s[keep], Vt[keep]
+        self.B = self.U * self.s
+        self.rank = int(keep.sum())
+
+    def coordinates(self, Y) -> tuple[np.ndarray, float]:
+        """Split Y (m x n) into its row-space coordinates and the rest.
+
+        Returns
+        -------
+        Z : (m, s) array, ``Y @ Vt.T``.
+        outside_sq : float, ``||Y (I - P)||_F^2``, computed from the explicit
+            difference ``Y - Z Vt`` so that it is accurate even when tiny.
+        """
+        Y = np.asarray(Y, dtype=np.float64)
+        Z = Y @ self.Vt.T
+        outside_sq = float(np.sum((Y - Z @ self.Vt) ** 2))
+        return Z, outside_sq
+
+    def project(self, Y) -> np.ndarray:
+        """The orthogonal projection ``Y P`` of Y (m x n) onto the row space of X."""
+        Z, _ = self.coordinates(Y)
+        return Z @ self.Vt

@@ -1,0 +1,444 @@
+"""The book's forms of the paper's cascade bounds, as functions.
+
+The paper's Lemma 3 (eq. 18) and recursion (19) become :func:`step_bound` and the
+factors rho_j; its Lemma 5 is :func:`unroll`; its deviation bound (32) is
+:func:`cascade`; its Theorem 1 (eq. 8) is :func:`theorem1_bound`. Numbering follows
+arXiv:2505.22602v1. The formulas exactly as printed are in :mod:`onerank.printed`.
+
+Notation (the book's chapter "The cascade theorem"): sigma_1 >= sigma_2 >= ...
+are the singular values of Y (for noisy labels: of Y P, P the projector on the
+row space of X); delta_k is the per-step numerical error of Definition 1
+(``DeflationResult.delta_norms``); sigma_max(X) is the largest singular value of X.
+
+    T_j    = min( min_{i > j} |sigma_j - sigma_i|, sigma_j )             (gaps)
+    rho_j  = 2 + c * sigma_j / T_j,   c = 6 in the paper                 (amplification_factors)
+    Q_1    = 0,  Q_{k+1} = rho_k Q_k + sigma_max(X) ||delta_k||_F        (recurrence, Lemma 5)
+    Q_{k+1} = sigma_max(X) sum_{k'=1}^{k} ||delta_k'||_F prod_{j=k'+1}^{k} rho_j   (unroll)
+
+The book's deviation bound (the paper's eq. (32)): if Q_k < T_k / 2 for every k <= r, then
+||Y_k - Y_k^*||_F <= Q_k for k <= r + 1, where Y_k^* are the residuals of exact
+deflation. Theorem 1 follows: ||Y - W_hat X||_F <= (sum_{k>r} sigma_k^2)^{1/2} + Q_{r+1}.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _validate
+
+PAPER_CONSTANT = 6.0
+SHARP_CONSTANT = 2.0 * np.sqrt(2.0)
+VARIANTS = ("sharp", "corrected", "paper", "notes")
+TAILS = ("l2", "l1")
+
+
+def _spectrum(sigma, name="sigma") -> np.ndarray:
+    s = _validate.vector(sigma, name)
+    if s.size == 0:
+        raise ValueError(f"{name} must hold at least one singular value")
+    if np.any(s < 0):
+        raise ValueError(f"{name} must be nonnegative")
+    if np.any(np.diff(s) > 0):
+        raise ValueError(f"{name} must be sorted non-increasingly (singular values, largest first)")
+    return s
+
+
+def gaps(sigma) -> np.ndarray:
+    """T_j = min(min_{i > j} |sigma_j - sigma_i|, sigma_j) for every j.
+
+    Parameters
+    ----------
+    sigma : (p,) array, non-increasing and nonnegative (all singular values of Y,
+        zeros included where Y is rank-deficient).
+
+    Returns
+    -------
+    (p,) array. For sorted values min_{i>j} |sigma_j - sigma_i| = sigma_j - sigma_{j+1};
+    for the last index no i > j exists and T_p = sigma_p (as if sigma_{p+1} = 0).
+    A repeated singular value gives T_j = 0.
+    """
+    s = _spectrum(sigma)
+    nxt = np.append(s[1:], 0.0)
+    return np.minimum(s - nxt, s)
+
+
+def amplification_factors(sigma, constant: float = PAPER_CONSTANT) -> np.ndarray:
+    """rho_j = 2 + constant * sigma_j / T_j for every j, inf where T_j = 0 (and sigma_j > 0).
+
+    ``constant=6`` is the paper's factor; ``SHARP_CONSTANT = 2 sqrt(2)`` is what the
+    book's derivation of Lemma 3 gives.
+    """
+    s = _spectrum(sigma)
+    T = gaps(s)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(s == 0, 0.0, s / T)
+    return 2.0 + constant * ratio
+
+
+def recurrence(a, b) -> np.ndarray:
+    """Q_1 = 0, Q_{k+1} = a_k Q_k + b_k for k = 1..r. Returns (r+1,) array [Q_1, ..., Q_{r+1}].
+
+    Works with any numbers supporting + and * (floats, or fractions.Fraction in
+    object arrays for exact arithmetic).
+    """
+    a, b = _pair(a, b)
+    Q = [0 * b[0]]
+    for ak, bk in zip(a, b):
+        # 0 * inf is taken as 0: nothing accumulated means nothing to amplify
+        Q.append((ak * Q[-1] if Q[-1] != 0 else 0 * bk) + bk)
+    return np.array(Q, dtype=a.dtype if a.dtype == object else np.float64)
+
+
+def unroll(a, b) -> np.ndarray:
+    """Lemma 5's closed form of :func:`recurrence`:
+    Q_{k+1} = sum_{k'=1}^{k} b_k' prod_{j=k'+1}^{k} a_j. Returns (r+1,) array [Q_1, ..., Q_{r+1}].
+    """
+    a, b = _pair(a, b)
+    r = len(a)
+    Q = [0 * b[0]]
+    for k in range(1, r + 1):            # Q_{k+1}, 1-based k
+        total = 0 * b[0]
+        for kp in range(1, k + 1):
+            if b[kp - 1] == 0:           # a zero error contributes nothing, whatever the factors
+                continue
+            prod = 1 + 0 * b[0]
+            for j in range(kp + 1, k + 1):
+                prod = prod * a[j - 1]
+            total = total + b[kp - 1] * prod
+        Q.append(total)
+    return np.array(Q, dtype=a.dtype if a.dtype == object else np.float64)
+
+
+def _pair(a, b):
+    a, b = np.asarray(a), np.asarray(b)
+    if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape or a.size == 0:
+        raise ValueError(f"a and b must be 1-D arrays of the same nonzero length, got {a.shape} and {b.shape}")
+    return a, b
+
+
+def _inputs(sigma_Y, sigma_max_X, delta_norms, r):
+    s = _spectrum(sigma_Y, "sigma_Y")
+    r = _validate.integer(r, "r", minimum=1, maximum=s.size)
+    sx = _validate.real(sigma_max_X, "sigma_max_X", nonnegative=True)
+    dn = _validate.vector(delta_norms, "delta_norms")
+    if dn.size < r:
+        raise ValueError(f"delta_norms must hold at least r = {r} values, got {dn.size}")
+    if np.any(dn < 0):
+        raise ValueError("delta_norms must be nonnegative")
+    return s, sx, dn[:r], r
+
+
+def cascade(sigma_Y, sigma_max_X, delta_norms, r, *, constant: float = PAPER_CONSTANT) -> np.ndarray:
+    """The cumulative-error bounds Q_1 = 0, ..., Q_{r+1} of the deviation bound (the paper's
+    eq. (32), with T_j), an (r+1,) array."""
+    s, sx, dn, r = _inputs(sigma_Y, sigma_max_X, delta_norms, r)
+    rho = amplification_factors(s, constant)[:r]
+    return recurrence(rho, sx * dn)
+
+
+def tail(sigma_Y, r, kind: str = "l2") -> float:
+    """Best rank-r training error: (sum_{k>r} sigma_k^2)^{1/2} ("l2") or sum_{k>r} sigma_k ("l1")."""
+    return _tail(_spectrum(sigma_Y, "sigma_Y"), r, kind)
+
+
+def _tail(s: np.ndarray, r: int, kind: str) -> float:
+    _validate.choice(kind, "tail", TAILS)
+    rest = s[r:]
+    return float(np.sqrt(np.sum(rest**2)) if kind == "l2" else np.sum(rest))
+
+
+def theorem1_bound(sigma_Y, sigma_max_X, delta_norms, r, *, tail: str = "l2",
+                   variant: str = "corrected") -> float:
+    """Upper bound on the training error ||Y - sum_{k<=r} b_k a_k^T X||_F.
+
+    Parameters
+    ----------
+    sigma_Y : (p,) all singular values of Y, non-increasing.
+    sigma_max_X : float, the largest singular value of X.
+    delta_norms : (>= r,) the ||delta_k||_F of Definition 1 (W-space).
+    r : number of components.
+    tail : "l2" -> (sum_{k>r} sigma_k^2)^{1/2}; "l1" -> sum_{k>r} sigma_k (valid, looser).
+    variant :
+        "sharp"     tail + Q_{r+1}, what the book's deviation bound gives directly;
+        "corrected" tail + sigma_max(X) sum_{k=1}^{r} sum_{k'=1}^{k} ||delta_k'|| prod_{j=k'+1}^{k} rho_j
+                    (= tail + sum_k Q_{k+1}: the paper's double sum with its typos fixed);
+        "paper"     the same double sum with T_k (outer index) in place of T_j inside
+                    the product, as in the paper's eq. (8); with ``tail="l1"`` this is
+                    eq. (8) as printed (``onerank.printed.theorem1_bound``); a k'=0 term
+                    with delta_0 = 0 adds nothing;
+        "notes"     tail + sum_{k=1}^{r} (prod_{j<k} rho_j) ||delta_k||_F, the form of the
+                    authors' notes (no sigma_max(X); early factors multiply late errors).
+    All use rho_j = 2 + 6 sigma_j / T_j with T_j from :func:`gaps`.
+    """
+    s, sx, dn, r = _inputs(sigma_Y, sigma_max_X, delta_norms, r)
+    _validate.choice(variant, "variant", VARIANTS)
+    base = _tail(s, r, tail)
+    rho = amplification_factors(s)[:r]
+    if variant == "sharp":
+        return base + float(recurrence(rho, sx * dn)[-1])
+    if variant == "corrected":
+        return base + float(np.sum(recurrence(rho, sx * dn)[1:]))
+    if variant == "paper":
+        T = gaps(s)[:r]
+        total = 0.0
+        for k in range(1, r + 1):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                factors = 2.0 + PAPER_CONSTANT * s[:r] / T[k - 1]   # T_k in place of T_j
+            for kp in range(1, k + 1):
+                if dn[kp - 1] > 0:
+                    total += sx * dn[kp - 1] * np.prod(factors[kp:k])
+        return base + float(total)
+    # "notes"
+    prefix = np.concatenate([[1.0], np.cumprod(rho)[:-1]])          # prod_{j<k} rho_j
+    with np.errstate(invalid="ignore"):
+        terms = np.where(dn > 0, prefix * dn, 0.0)
+    return base + float(np.sum(terms))
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    """Theorem 1's hypothesis, step by step.
+
+    cumulative : (r,) Q_k for k = 1..r (the bound E(k) on ||Y_k - Y_k^*||).
+    half_gaps : (r,) T'_k / 2 with T'_k = min_{j>k} |sigma_k - sigma_j|.
+    margins : (r,) half_gaps - cumulative (positive where the hypothesis holds).
+    holds : (r,) bool, cumulative < half_gaps.
+    all : bool, holds for every k <= r.
+    """
+
+    cumulative: np.ndarray
+    half_gaps: np.ndarray
+    margins: np.ndarray
+    holds: np.ndarray
+    all: bool
+
+
+def theorem1_hypothesis(sigma_Y, sigma_max_X, delta_norms, r) -> Hypothesis:
+    """Check E(k) = Q_k < 1/2 min_{j>k} |sigma_k - sigma_j| for k = 1..r."""
+    s, sx, dn, r = _inputs(sigma_Y, sigma_max_X, delta_norms, r)
+    Q = cascade(s, sx, dn, r)[:r]
+    half = 0.5 * gaps(s)[:r]
+    holds = Q < half
+    return Hypothesis(cumulative=Q, half_gaps=half, margins=half - Q, holds=holds, all=bool(np.all(holds)))
+
+
+def step_bound(E_norm, sigma_k, gap_k) -> np.ndarray:
+    """The book's form of the paper's Lemma 3 (eq. 18):
+    ||[Y_k]_1 - [Y_k^*]_1||_F <= ||E||_2 (1 + sqrt(2) sigma_k / (T_k - ||E||_2)).
+
+    Vectorised over arrays of equal shape; inf where the hypothesis ||E||_2 < T_k fails.
+    """
+    E, s, T = np.broadcast_arrays(np.asarray(E_norm, float), np.asarray(sigma_k, float), np.asarray(gap_k, float))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = E * (1.0 + np.sqrt(2.0) * s / (T - E))
+    return np.where(E < T, value, np.inf)
+
+
+@dataclass(frozen=True)
+class CascadeMeasurement:
+    """What actually happened along one run of deflation, against exact deflation.
+
+    With P the projector on the row space of X, sigma_i, u_i, v_i the SVD of Y P,
+    Y_k^* = Y P - sum_{i<k} sigma_i u_i v_i^T (the residuals of Algorithm 1 on Y P)
+    and Y_k the run's residuals, for k = 1..r (+1 where noted):
+
+    sigma : (p,) singular values of Y P.
+    gaps : (p,) T_j of :func:`gaps`.
+    deviation_fro, deviation_spec : (r+1,) ||(Y_k - Y_k^*) P||_F and ||.||_2 ("E_k"; E_1 = 0).
+    step_change : (r,) ||[Y_k P]_1 - [Y_k^* ]_1||_F, the exact rank-1 fit of the actual
+        residual against the ideal one (the left side of the paper's Lemma 3, eq. (18)).
+    delta_norms : (r,) ||delta_k||_F (W-space), delta_X : (r,) ||delta_k X||_F.
+    sigma_max_X : float.
+    outside : float, ||Y (I - P)||_F, the part of Y no map of X can fit.
+    train_errors : (r,) ||Y - sum_{j<=k} b_j a_j^T X||_F.
+    residual_sigma : list of r arrays, the singular values of Y_k P (the actual residual
+        the step k saw), k = 1..r.
+    """
+
+    sigma: np.ndarray
+    gaps: np.ndarray
+    deviation_fro: np.ndarray
+    deviation_spec: np.ndarray
+    step_change: np.ndarray
+    delta_norms: np.ndarray
+    delta_X: np.ndarray
+    sigma_max_X: float
+    outside: float
+    train_errors: np.ndarray
+    residual_sigma: list
+
+
+def measure(result, Y, X) -> CascadeMeasurement:
+    """Compare a :class:`~onerank.deflation.DeflationResult` with exact deflation of Y P.
+
+    All quantities are computed in the row-space coordinates of X, where
+    Y P = Z Vt and norms are those of the m x s coordinate matrices.
+    """
+    from .rowspace import RowSpace
+
+    Y = _validate.matrix(Y, "Y")
+    X = _validate.matrix(X, "X")
+    r = result.r
+    if not result.residuals:
+        raise ValueError("measure needs a run of deflate(..., keep_residuals=True)")
+    rs = RowSpace(X)
+    Z, outside_sq = rs.coordinates(Y)
+    Uz, sz, Wt = np.linalg.svd(Z, full_matrices=False)
+    p = min(Y.shape[0], Y.shape[1])
+    sigma = np.concatenate([sz, np.zeros(max(p - sz.size, 0))])
+    ideal = Z.copy()
+    dev_f, dev_2, change = np.zeros(r + 1), np.zeros(r + 1), np.zeros(r)
+    delta_X = np.zeros(r)
+    residual_sigma = []
+    for k in range(r + 1):
+        Zk = result.residuals[k] @ rs.Vt.T
+        D = Zk - ideal
+        dev_f[k], dev_2[k] = np.linalg.norm(D), (np.linalg.norm(D, 2) if D.size else 0.0)
+        if k == r:
+            break
+        residual_sigma.append(np.linalg.svd(Zk, compute_uv=False))
+        a_s, b_s = result.exact_components[k]
+        ideal_piece = sz[k] * np.outer(Uz[:, k], Wt[k]) if k < sz.size else np.zeros_like(Z)
+        change[k] = np.linalg.norm(np.outer(b_s, rs.B.T @ a_s) - ideal_piece)
+        a, b = result.components[k]
+        delta_X[k] = np.linalg.norm(np.outer(b, a @ X) - np.outer(b_s, a_s @ X))
+        ideal = ideal - ideal_piece
+    return CascadeMeasurement(
+        sigma=sigma, gaps=gaps(sigma), deviation_fro=dev_f, deviation_spec=dev_2, step_change=change,
+        delta_norms=np.asarray(result.delta_norms, float).copy(), delta_X=delta_X,
+        sigma_max_X=float(rs.s[0]) if rs.rank else 0.0, outside=float(np.sqrt(outside_sq)),
+        train_errors=np.asarray(result.train_errors, float).copy(), residual_sigma=residual_sigma,
+    )
+
+
+def theorem2_bound(sigma_Y, sigma_max_X, sigma_min_X, delta_norms, r, *, form: str = "total"):
+    """Recovery of W* from noiseless labels (the book's form of the paper's Theorem 2).
+
+    With Y = W* X, X of full row rank (sigma_min(X) > 0), W_k^o = sigma_k u_k v_k^T X^+ the
+    components of exact deflation (they sum to W* over k <= rank W*), rho_j and Q_k as in
+    :func:`cascade`, and under the hypothesis of Theorem 1:
+
+    form="component": (r,) array, ||b_k a_k^T - W_k^o||_F <= ||delta_k||_F + (1 + 6 sigma_k / T_k) Q_k / sigma_min(X)
+    form="total":     ||W_hat - W*||_F <= ((sum_{k>r} sigma_k^2)^{1/2} + Q_{r+1}) / sigma_min(X)
+
+    Q_k carries a factor sigma_max(X), so the error terms scale with kappa(X) = sigma_max / sigma_min.
+    """
+    s, sx, dn, r = _inputs(sigma_Y, sigma_max_X, delta_norms, r)
+    smin = _validate.real(sigma_min_X, "sigma_min_X", positive=True)
+    if form not in ("component", "total"):
+        raise ValueError(f"form must be 'component' or 'total', got {form!r}")
+    Q = cascade(s, sx, dn, r)
+    if form == "total":
+        return (_tail(s, r, "l2") + float(Q[-1])) / smin
+    T = gaps(s)[:r]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(Q[:r] > 0, 1.0 + PAPER_CONSTANT * s[:r] / T, 0.0)
+    return dn + factor * Q[:r] / smin
+
+
+def gaussian_singular_values(m: int, n: int, trials: int, *, seed=0, batch: int = 2000) -> np.ndarray:
+    """Singular values of ``trials`` independent m x n standard Gaussian matrices.
+
+    Vectorised: one batched SVD per ``batch`` matrices. Returns (trials, min(m, n)),
+    each row non-increasing. Used for Monte Carlo checks of the Gaussian tail
+    bounds (the paper's Lemma 6).
+    """
+    m = _validate.integer(m, "m", minimum=1)
+    n = _validate.integer(n, "n", minimum=1)
+    trials = _validate.integer(trials, "trials", minimum=1)
+    batch = _validate.integer(batch, "batch", minimum=1)
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    out = [np.linalg.svd(rng.standard_normal((min(batch, trials - i), m, n)), compute_uv=False)
+           for i in range(0, trials, batch)]
+    return np.concatenate(out)
+
+
+def theorem3_bound(E_P_norm, sigma_WX, sigma_min_X, r) -> float:
+    """Recovery from noisy labels with exact steps (the book's form of the paper's Theorem 3).
+
+    With Y = W* X + E, P the projector on the row space of X (full row rank), and
+    sigma_WX the singular values of W* X (non-increasing, zeros included):
+
+    ||W_hat_r - W*||_F <= [ 2 sqrt(2r) (||E P||_2 + sigma_{r+1}(W* X)) + (sum_{k>r} sigma_k(W* X)^2)^{1/2} ] / sigma_min(X)
+
+    The first term is the variance (it grows with r and with the noise), the second
+    the bias (it falls with r); for r >= rank W* only the variance remains.
+    """
+    s = _spectrum(sigma_WX, "sigma_WX")
+    r = _validate.integer(r, "r", minimum=1, maximum=s.size)
+    e = _validate.real(E_P_norm, "E_P_norm", nonnegative=True)
+    smin = _validate.real(sigma_min_X, "sigma_min_X", positive=True)
+    nxt = s[r] if r < s.size else 0.0
+    return (2.0 * np.sqrt(2.0 * r) * (e + nxt) + _tail(s, r, "l2")) / smin
+
+
+# ------------------------------------------------------------------ clusters (repeated singular values)
+def sin_theta(U, U_hat) -> float:
+    """||sin Theta||_2 between the column spaces of U (p x c) and U_hat (p x c'): the spectral
+    norm of (I - Q Q^T) Q_hat, with Q, Q_hat orthonormal bases of the two spaces. It is 0
+    when span(U_hat) lies inside span(U) and 1 when some direction of span(U_hat) is
+    orthogonal to span(U)."""
+    U = np.asarray(U, dtype=float)
+    U_hat = np.asarray(U_hat, dtype=float)
+    if U.ndim != 2 or U_hat.ndim != 2 or U.shape[0] != U_hat.shape[0]:
+        raise ValueError(f"U and U_hat must be matrices with the same number of rows, got {U.shape}, {U_hat.shape}")
+    Q = np.linalg.qr(U)[0]
+    Q_hat = np.linalg.qr(U_hat)[0]
+    return float(np.linalg.norm(Q_hat - Q @ (Q.T @ Q_hat), 2))
+
+
+def clusters(sigma, rtol: float = 1e-9) -> list[np.ndarray]:
+    """Group the indices of a descending spectrum into clusters of (numerically) equal
+    values: i and i+1 share a cluster when sigma_i - sigma_{i+1} <= rtol * sigma_1."""
+    s = _spectrum(sigma)
+    if s.size == 0:
+        return []
+    cut = np.flatnonzero(np.abs(np.diff(s)) > rtol * max(s[0], np.finfo(float).tiny)) + 1
+    return np.split(np.arange(s.size), cut)
+
+
+def wedin_bound(E_norm: float, sigma_hat_c: float, sigma_next: float) -> float:
+    """Wedin's sin Theta bound for the top-c singular subspaces of A and A_hat = A + E:
+    ||sin Theta||_2 <= ||E||_2 / delta with delta = sigma_c(A_hat) - sigma_{c+1}(A) > 0
+    {cite}`wedin1972perturbation`; inf when delta <= 0 (no bound: the split at c is not
+    determined, e.g. inside a cluster of equal singular values)."""
+    delta = sigma_hat_c - sigma_next
+    return float(E_norm / delta) if delta > 0 else float("inf")
+
+
+# ------------------------------------------------------------------ tightness of the cascade
+def deflation_with_errors(Y, errors) -> dict:
+    """Exact deflation of Y (X = I) in which step k makes the numerical error of a
+    rank-1 step: its pair is (b*_k + x_k, a*_k + y_k) instead of the exact (b*_k, a*_k)
+    of the current residual (scaled so ||b*_k|| = ||a*_k|| = sqrt(sigma_1)).
+
+    Parameters
+    ----------
+    Y : (m, n) array. errors : list of r pairs (x_k (m,), y_k (n,)); zeros for an exact step.
+
+    Returns
+    -------
+    dict with "deviations" (r,), ||Y_{k+1} - Y*_{k+1}||_F against exact deflation, and
+    "delta_norms" (r,), ||b_k a_k^T - b*_k a*_k^T||_F, the error of step k (Definition 1).
+    """
+    Y = np.asarray(Y, dtype=float)
+    if Y.ndim != 2:
+        raise ValueError(f"Y must be a matrix, got shape {Y.shape}")
+    R, R_exact = Y.copy(), Y.copy()
+    deviations, deltas = [], []
+    for k, (x, y) in enumerate(errors):
+        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        if x.shape != (Y.shape[0],) or y.shape != (Y.shape[1],):
+            raise ValueError(f"errors[{k}] must be a pair of shapes ({Y.shape[0]},) and ({Y.shape[1]},), "
+                             f"got {x.shape} and {y.shape}")
+        u, s, vt = np.linalg.svd(R)
+        b, a = np.sqrt(s[0]) * u[:, 0], np.sqrt(s[0]) * vt[0]
+        piece = np.outer(b + x, a + y)
+        deltas.append(np.linalg.norm(piece - np.outer(b, a)))
+        R = R - piece
+        ue, se, vte = np.linalg.svd(R_exact)
+        R_exact = R_exact - se[0] * np.outer(ue[:, 0], vte[0])
+        deviations.append(np.linalg.norm(R - R_exact))
+    return {"deviations": np.array(deviations), "delta_norms": np.array(deltas)}

@@ -1,0 +1,246 @@
+"""The vision experiments as a resumable sweep: every run one JSON file.
+
+``python -m onerank vision all --profile full --out results/vision`` reruns the image
+experiments of the paper's Section 5.2, with the protocol of the authors' code, for every
+dataset it can load and writes, per dataset,
+
+=========================  ====================================================================
+``base-s{seed}.json``      (a) the pretrained base model: accuracy on the old and new classes
+``seq-s{seed}.json``       (b) sequential rank-1 LoRA: new- and old-class accuracy per component
+``joint-e{E}-s{seed}.json`` (b) joint rank-3 LoRA for E epochs (the authors' 10, the FLOPs-matched
+                           count, and the sequential run's total)
+``online-s{seed}.json``    (f) the online choice of the rank
+``alpha-T{T}-s{seed}.json`` (e) the alpha-family schedules (and joint LoRA) at T total epochs
+``adaptive-T{T}-s{seed}.json`` budgets set while training (:func:`onerank.vision.sequential_adaptive`)
+                           against the alpha family at T total epochs, both trained on the
+                           same 90% of the images (the rule reads its held-out 10%)
+``paths-s{seed}.json``     (c, d) every epoch path over the grid, accuracy after each component
+``seq-fp32-s{seed}.json``  the mixed-precision check: (b) again in float32, on devices where
+                           bfloat16 autocast is on (cuda); compare with ``seq-s{seed}``
+=========================  ====================================================================
+
+Each file holds the run's configuration, its metrics, the device, library versions, git
+commit and wall time (:func:`onerank.results.provenance`). Files are written atomically
+and a run whose file exists is skipped, so an interrupted sweep (a closed Colab tab)
+resumes where it stopped. Pretrained bases are cached as ``.cache/<dataset>-base-s{seed}.pt``
+under the output folder (weights are not results: the folder is git-ignored). Runs go
+cheapest first (a, b, f, e, then the epoch-path trees), so a sweep cut short still
+fills the main figures.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import torch
+from tqdm.auto import tqdm
+
+from . import config, data, results, schedules, vision
+
+#: Sizes and schedules of the two profiles. ``train_limit``: training images per split
+#: (None: all). The full profile is the authors' code's protocol at full size: every training
+#: image of the files found (the recorded CIFAR-10 runs read a 4,000-image subset); quick is
+#: the chapter's CPU size.
+PROFILES = {
+    "quick": dict(seeds=3, train_limit={"mnist": (12000, 6000)}, pretrain_epochs={"mnist": 3},
+                  seq_epochs=(2, 2, 2), joint_epochs=(), grid=(1, 3, 5), totals=(6, 12),
+                  alphas=(-1.0, 0.0, 1.0, 2.0), online_epochs=2, online_max_rank=6, threshold=0.005),
+    "full": dict(seeds=5, train_limit={}, pretrain_epochs={},
+                 seq_epochs=(6, 6, 6), joint_epochs=(10,), grid=(1, 3, 5, 10), totals=(6, 12, 18, 24, 30, 60),
+                 alphas=(-1.0, -0.5, 0.0, 0.5, 1.0, 2.0), online_epochs=2, online_max_rank=10, threshold=0.005),
+}
+EXPERIMENTS = ("base", "seq", "joint", "online", "alpha", "adaptive", "paths", "precision")
+HIDDEN = 512
+PRETRAIN_EPOCHS = 10
+
+
+def shapes(features: int, classes: int) -> list[tuple[int, int]]:
+    """(in, out) of the three adapted layers of :func:`onerank.vision.mlp`."""
+    return [(features, HIDDEN), (HIDDEN, HIDDEN), (HIDDEN, classes)]
+
+
+def matched_joint_epochs(features: int, classes: int, samples: int, seq_epochs) -> int:
+    """Epochs of joint rank-3 LoRA whose LoRA FLOPs come closest to the sequential schedule's."""
+    sh = shapes(features, classes)
+    return max(1, round(vision.lora_flops(sh, samples, list(seq_epochs))
+                        / vision.lora_flops(sh, samples, 1, ranks=3)))
+
+
+def _load(name: str, profile: str, device: str):
+    ds = data.load(name, download=True)
+    old, new = ds.split()
+    lim_old, lim_new = PROFILES[profile]["train_limit"].get(name, (None, None))
+    return ds, ds.subset(old, train_limit=lim_old).to(device), ds.subset(new, train_limit=lim_new).to(device)
+
+
+def _base(name, old, seed, epochs, out: Path, device):
+    """The pretrained base for (dataset, seed), from the cache or trained and cached."""
+    cache = out / ".cache" / f"{name}-base-s{seed}-e{epochs}-n{old.x_train.shape[0]}.pt"
+    model = vision.mlp(old.features, old.classes, HIDDEN, seed=seed).to(device)
+    if cache.exists():
+        model.load_state_dict(torch.load(cache, map_location=device))
+        return model, None
+    start = time.perf_counter()
+    model = vision.pretrain(old, epochs=epochs, seed=seed, hidden=HIDDEN, classes=old.classes)
+    wall = time.perf_counter() - start
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    results.atomic_write(cache, lambda tmp: torch.save(state, tmp))
+    return model, wall
+
+
+def plan(profile: str, names, experiments, seeds, totals=None) -> list[tuple[str, str, int, dict]]:
+    """The runs of a sweep in execution order: (dataset, experiment, seed, parameters).
+    ``totals``: the epoch totals of the alpha and adaptive runs (default the profile's)."""
+    p = PROFILES[profile]
+    totals = p["totals"] if totals is None else totals
+    order = [e for e in EXPERIMENTS if e in experiments]
+    runs = []
+    for exp in order:
+        for name in names:
+            for seed in seeds:
+                if exp in ("alpha", "adaptive"):
+                    runs += [(name, exp, seed, {"total": T}) for T in totals]
+                else:
+                    runs.append((name, exp, seed, {}))
+    return runs
+
+
+def run_file(name: str, exp: str, seed: int, params: dict) -> str:
+    """Relative path of a run's JSON (see the module docstring)."""
+    if exp in ("alpha", "adaptive"):
+        return f"{name}/{exp}-T{params['total']}-s{seed}.json"
+    if exp == "precision":
+        return f"{name}/seq-fp32-s{seed}.json"
+    return f"{name}/{exp}-s{seed}.json"
+
+
+def run(out, *, profile: str = "full", datasets=None, experiments=None, seeds=None, totals=None,
+        force: bool = False, progress: bool = True, device: str | None = None) -> list[Path]:
+    """Run (or resume) the sweep; returns the JSON files written in this call.
+
+    Parameters
+    ----------
+    out : folder of the results (``results/vision`` for the recorded run).
+    profile : "quick" or "full" (:data:`PROFILES`).
+    datasets : names to run (default: those of mnist, cifar10, cifar100 that load; a
+        dataset named explicitly that cannot be loaded raises FileNotFoundError).
+    experiments : subset of :data:`EXPERIMENTS` (default all).
+    seeds : int, the number of seeds 0..seeds-1 (default the profile's).
+    totals : epoch totals of the alpha and adaptive runs (default the profile's), each >= 3.
+    force : rerun runs whose files exist.
+    """
+    if profile not in PROFILES:
+        raise ValueError(f"profile must be one of {sorted(PROFILES)}, got {profile!r}")
+    experiments = list(EXPERIMENTS if experiments is None else experiments)
+    bad = [e for e in experiments if e not in EXPERIMENTS]
+    if bad:
+        raise ValueError(f"experiments must be among {EXPERIMENTS}, got {bad}")
+    if seeds is not None and int(seeds) < 1:
+        raise ValueError(f"seeds must be >= 1, got {seeds}")
+    if totals is not None and (not totals or any(int(T) != T or T < 3 for T in totals)):
+        raise ValueError(f"totals must be integers >= 3 (one epoch for each of 3 components), got {totals}")
+    p = PROFILES[profile]
+    seeds = range(int(seeds) if seeds is not None else p["seeds"])
+    out = Path(out)
+    device = device or config.device()
+    amp_default = torch.device(device).type == "cuda"
+    if "precision" in experiments and not amp_default:
+        experiments.remove("precision")             # nothing to compare: the default is float32 here
+        print(f"precision: skipped, mixed precision is off on {device} (runs are float32 already)")
+    loaded = {}
+    for name in datasets or ("mnist", "cifar10", "cifar100"):
+        try:
+            loaded[name] = _load(name, profile, device)
+        except FileNotFoundError as err:
+            if datasets:
+                raise
+            print(f"{name}: skipped, not available ({str(err)[:120]}...)")
+    written = []
+    runs = plan(profile, list(loaded), experiments, seeds, None if totals is None else [int(T) for T in totals])
+    todo = [r for r in runs if force or not (out / run_file(*r)).exists()]
+    print(f"{len(runs)} runs in the sweep, {len(runs) - len(todo)} already saved, {len(todo)} to do "
+          f"(profile {profile}, device {device})", flush=True)
+    bases = {}
+    for name, exp, seed, params in tqdm(todo, desc="vision runs", disable=not progress):
+        ds, old, new = loaded[name]
+        epochs = p["pretrain_epochs"].get(name, PRETRAIN_EPOCHS)
+        if (name, seed) not in bases:
+            bases[(name, seed)] = _base(name, old, seed, epochs, out, device)
+        base, base_wall = bases[(name, seed)]
+        start = time.perf_counter()
+        cfg = {"dataset": name, "experiment": exp, "seed": seed, "profile": profile, "source": ds.source,
+               "train_old": old.x_train.shape[0], "train_new": new.x_train.shape[0],
+               "test_new": new.x_test.shape[0], "pretrain_epochs": epochs, "amp": amp_default, **params}
+        metrics = _experiment(exp, base, old, new, seed, params, p, base_wall)
+        if exp == "precision":
+            cfg["amp"] = False
+        target = out / run_file(name, exp, seed, params)
+        results.save_run(target, cfg, metrics, wall_seconds=time.perf_counter() - start, device=device,
+                         command=f"python -m onerank vision {exp} --profile {profile} --out {out} --datasets {name}"
+                                 f" --seeds {seed + 1}" + (f" --totals {params['total']}" if "total" in params else ""))
+        written.append(target)
+    return written
+
+
+def _experiment(exp, base, old, new, seed, params, p, base_wall) -> dict:
+    """The metrics of one run (see the module docstring for what each experiment is)."""
+    sh = shapes(old.features, old.classes)
+    n = new.x_train.shape[0]
+    if exp == "base":
+        return {"old_accuracy": vision.accuracy(base, old.x_test, old.y_test),
+                "new_accuracy": vision.accuracy(base, new.x_test, new.y_test),
+                "pretrain_seconds": base_wall}
+    if exp in ("seq", "precision"):
+        res = vision.sequential(base, new, p["seq_epochs"], seed=seed, amp=False if exp == "precision" else None)
+        return {"epochs": res["epochs"], "accuracy": res["accuracy"],
+                "old_accuracy": vision.accuracy(res["model"], old.x_test, old.y_test),
+                "flops": vision.lora_flops(sh, n, res["epochs"])}
+    if exp == "joint":
+        matched = matched_joint_epochs(old.features, old.classes, n, p["seq_epochs"])
+        counts = sorted({*p["joint_epochs"], sum(p["seq_epochs"]), matched})
+        runs = {}
+        for e in counts:
+            res = vision.joint(base, new, 3, e, seed=seed)
+            runs[str(e)] = {"accuracy": res["accuracy"], "flops": vision.lora_flops(sh, n, e, ranks=3),
+                            "old_accuracy": vision.accuracy(res["model"], old.x_test, old.y_test)}
+        return {"rank": 3, "runs": runs, "matched_epochs": matched, "same_epochs": sum(p["seq_epochs"])}
+    if exp == "online":
+        res = vision.online_rank(base, new, epochs=p["online_epochs"], threshold=p["threshold"],
+                                 max_rank=p["online_max_rank"], seed=seed)
+        return {**res, "threshold": p["threshold"],
+                "flops": vision.lora_flops(sh, res["train_samples"], [p["online_epochs"]] * res["rank"])}
+    if exp == "alpha":
+        T = params["total"]
+        done, rows = {}, []
+        for a in p["alphas"]:
+            ep = tuple(int(e) for e in schedules.allocate(T, 3, a, floor=1))
+            if ep not in done:                       # alphas that give the same split share one run
+                done[ep] = vision.sequential(base, new, ep, seed=seed)["accuracy"]
+            rows.append({"alpha": a, "epochs": list(ep), "accuracy": done[ep], "flops": vision.lora_flops(sh, n, ep)})
+        jres = vision.joint(base, new, 3, T, seed=seed)
+        return {"total": T, "schedules": rows,
+                "joint": {"epochs": T, "accuracy": jres["accuracy"], "flops": vision.lora_flops(sh, n, T, ranks=3)}}
+    if exp == "adaptive":
+        T = params["total"]
+        res = vision.sequential_adaptive(base, new, T, 3, seed=seed)
+        fit = vision.holdout(new, 0.1, seed=seed)[0]
+        done, rows = {}, []
+        for a in p["alphas"]:
+            ep = tuple(int(e) for e in schedules.allocate(T, 3, a, floor=1))
+            if ep not in done:
+                done[ep] = vision.sequential(base, fit, ep, seed=seed)["accuracy"]
+            rows.append({"alpha": a, "epochs": list(ep), "accuracy": done[ep]})
+        return {"total": T, "train_samples": res["train_samples"], "stall": 0.05, "share": 1.0,
+                "adaptive": {"epochs": res["epochs"], "accuracy": res["accuracy"],
+                             "validation_loss": res["validation_loss"]},
+                "schedules": rows}
+    if exp == "paths":
+        paths = vision.epoch_paths(base, new, p["grid"], seed=seed, progress=True)
+        return {"grid": list(p["grid"]), "paths": [{"epochs": list(k), "accuracy": v} for k, v in paths.items()]}
+    raise ValueError(f"unknown experiment {exp!r}")
+
+
+def load(out) -> dict[str, dict[str, dict]]:
+    """{dataset: {run name: record}} of a results folder (:func:`onerank.results.read_runs`)."""
+    return results.read_runs(out)
