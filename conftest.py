@@ -10,7 +10,7 @@ A chapter whose cells all pass is stored, with its outputs, in the book build's
 execution cache (``_ext/execution_cache.py``), so the build renders this run
 instead of executing the chapter again; the seconds each chapter took are
 written to ``_build/chapter_times.json``. Progress bars are off in these runs
-(``TQDM_DISABLE=1`` unless set).
+(:func:`execution_cache.quiet_kernels`).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).parent / "_ext"))
 import colab  # noqa: E402  (the book's notebook helpers: which Markdown files are notebooks)
 import execution_cache  # noqa: E402  (where the book build looks for executed chapters)
 
-os.environ.setdefault("TQDM_DISABLE", "1")
+execution_cache.quiet_kernels()
 
 BOOK_DIR = "book"
 

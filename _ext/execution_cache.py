@@ -13,8 +13,8 @@ The cache is keyed by what a chapter's outputs depend on besides its own code
 recorded results. Changing any of them selects a fresh cache, so a build never
 shows numbers computed by an older library.
 
-As a Sphinx extension it points myst-nb at that cache and turns progress bars
-off (``TQDM_DISABLE=1``, unless set): a rendered page shows results, not bars.
+As a Sphinx extension it points myst-nb at that cache and quiets the kernels
+(:func:`quiet_kernels`): a rendered page shows results, not progress bars.
 """
 
 from __future__ import annotations
@@ -58,8 +58,20 @@ def store(notebook, source: Path, seconds: float) -> None:
                                 check_validity=False, overwrite=True)
 
 
-def _configure(app, config):
+def quiet_kernels() -> None:
+    """For the kernels this process starts (they inherit its environment): no progress
+    bars (``TQDM_DISABLE=1``), and no warning that Jupyter widgets are missing, which
+    ``tqdm.auto`` prints where ipywidgets is not installed and which says nothing about
+    a static page (``PYTHONWARNINGS``). Colab, which has widgets, still shows bars."""
     os.environ.setdefault("TQDM_DISABLE", "1")
+    quiet = "ignore:IProgress not found"
+    current = os.environ.get("PYTHONWARNINGS", "")
+    if quiet not in current:
+        os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [current, quiet]))
+
+
+def _configure(app, config):
+    quiet_kernels()
     if not config.nb_execution_cache_path:
         config.nb_execution_cache_path = str(cache_path(Path(app.outdir).parent))
 

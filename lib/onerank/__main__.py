@@ -78,11 +78,11 @@ def main(argv=None) -> int:
                                    seeds=args.seeds, totals=args.totals, force=args.force)
         print(f"{len(written)} runs written to {args.out} in {time.perf_counter() - start:.1f} s")
         return 0
-    from tqdm.auto import tqdm
+    from .config import progress
 
     figures = sorted(synthetic.FIGURES) if args.figure == "all" else [args.figure]
     total = time.perf_counter()
-    for fig in (bar := tqdm(figures, desc="synthetic figures", unit="figure")):
+    for fig in (bar := progress(figures, desc="synthetic figures", unit="figure")):
         bar.set_postfix_str(fig)
         start = time.perf_counter()
         synthetic.write(fig, args.setting, args.out, profile=args.profile, force=args.force)

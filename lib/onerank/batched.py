@@ -192,8 +192,7 @@ def deflate(Y, X, budgets, *, W_star=None, seeds=0, eta=0.003, tol: float | None
     fallbacks = 0
     bar = None
     if progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=runs * (L + 1), desc="gradient steps", unit="step", unit_scale=True)
+        bar = config.progress(total=runs * (L + 1), desc="gradient steps", unit="step", unit_scale=True)
     for start in range(0, runs, max_runs):
         idx = np.arange(start, min(runs, start + max_runs))
         p_idx = torch.as_tensor(idx // S, device=dev)

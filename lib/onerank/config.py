@@ -76,3 +76,17 @@ def device() -> str:
     if mps is not None and mps.is_available():
         return "mps"
     return "cpu"
+
+
+def progress(iterable=None, *, enabled: bool = True, **kwargs):
+    """A tqdm progress bar (``tqdm.auto``: a widget in Jupyter and Colab, text elsewhere).
+
+    ``enabled=False`` turns it off; otherwise tqdm's own defaults apply, so the
+    environment variable ``TQDM_DISABLE=1`` (set by the book build and the test run)
+    turns every bar off. ``kwargs`` go to tqdm (``desc``, ``total``, ``unit``, ...).
+    """
+    from tqdm.auto import tqdm
+
+    if not enabled:
+        kwargs["disable"] = True
+    return tqdm(iterable, **kwargs)

@@ -23,7 +23,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from tqdm.auto import tqdm
 
 from . import config, language, results, schedules
 
@@ -83,7 +82,7 @@ def run(out, *, profile: str = "full", model: str | None = None, experiments=Non
     data = language.encoded_sst2(name, tokenizer)
     train_all, dev = data["train"].to(device), data["dev"].to(device)
     written = []
-    for exp, head, seed, T, target in tqdm(todo, desc="language runs", disable=not progress):
+    for exp, head, seed, T, target in config.progress(todo, enabled=progress, desc="language runs"):
         train = train_all.subset(p["train"], seed=seed)
         epoch = language.steps_per_epoch(len(train))
         per_component = max(1, round(p["component_epochs"] * epoch))

@@ -1072,13 +1072,11 @@ CHECKS.update(theorem4_index=check_theorem4_index, notes_form=check_notes_form)
 def run_checks(keys=None, progress: bool = True) -> dict:
     """Run the checks named by the items and errata (or ``keys``), each once; returns
     {key: Verdict}. Shows a tqdm bar when ``progress``."""
-    from tqdm.auto import tqdm
-
     keys = list(dict.fromkeys(keys or [it.check for it in ITEMS] + [er.check for er in ERRATA]))
     missing = [key for key in keys if key not in CHECKS]
     if missing:
         raise ValueError(f"no check named {missing}; known: {sorted(CHECKS)}")
-    return {key: CHECKS[key]() for key in tqdm(keys, desc="checks", disable=not progress)}
+    return {key: CHECKS[key]() for key in config.progress(keys, enabled=progress, desc="checks")}
 
 
 def _cell(text: str) -> str:

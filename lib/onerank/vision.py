@@ -21,9 +21,8 @@ import math
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm as _tqdm
 
-from . import _validate, lora
+from . import _validate, config, lora
 
 #: The names of the three linear layers of :func:`mlp`, all adapted by LoRA.
 LORA_LAYERS = ("0", "2", "4")
@@ -178,7 +177,7 @@ def epoch_paths(base: nn.Module, new, grid, *, components: int = 3, batch: int =
     layers = lora.apply(root, LORA_LAYERS)
     frontier = [((), root, [])]
     total = sum(len(grid) ** (k + 1) for k in range(components))
-    bar = _tqdm(total=total, desc="epoch paths", disable=not progress)
+    bar = config.progress(total=total, enabled=progress, desc="epoch paths")
     for k in range(components):
         nxt = []
         for path, model, accs in frontier:

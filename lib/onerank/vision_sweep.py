@@ -34,7 +34,6 @@ import time
 from pathlib import Path
 
 import torch
-from tqdm.auto import tqdm
 
 from . import config, data, results, schedules, vision
 
@@ -162,7 +161,7 @@ def run(out, *, profile: str = "full", datasets=None, experiments=None, seeds=No
     print(f"{len(runs)} runs in the sweep, {len(runs) - len(todo)} already saved, {len(todo)} to do "
           f"(profile {profile}, device {device})", flush=True)
     bases = {}
-    for name, exp, seed, params in tqdm(todo, desc="vision runs", disable=not progress):
+    for name, exp, seed, params in config.progress(todo, enabled=progress, desc="vision runs"):
         ds, old, new = loaded[name]
         epochs = p["pretrain_epochs"].get(name, PRETRAIN_EPOCHS)
         if (name, seed) not in bases:
