@@ -86,8 +86,19 @@ def pytest_runtest_makereport(item, call):
     record["seconds"] += report.duration
     if report.passed:
         record["passed"] += 1
-        item.cell.outputs = item.test_outputs or []
+        outputs = list(item.test_outputs or [])
+        if _quiet(item.cell.source):
+            # a trailing ';' hides the cell's value in a notebook; nbval's kernel still sends it
+            outputs = [out for out in outputs if out.get("output_type") != "execute_result"]
+        item.cell.outputs = outputs
         item.cell.execution_count = record["passed"]
+
+
+def _quiet(source: str) -> bool:
+    """Does the cell end with ';' (IPython then shows no value), a trailing comment aside?"""
+    lines = [line.split("#")[0].rstrip() for line in source.splitlines()]
+    lines = [line for line in lines if line]
+    return bool(lines) and lines[-1].endswith(";")
 
 
 def pytest_collection_finish(session):
