@@ -64,6 +64,16 @@ def _inner_sum(s, T, dn, upto, gap_of, gap):
     return total
 
 
+def _sums_inputs(sigma, sigma_max_X, delta_norms, r, gap):
+    """Validated (sigma, sigma_max_X, delta_norms[:r], r, gaps) for the printed sums."""
+    s = _spectrum(sigma, "sigma")
+    r = _rank(r, s)
+    sx = _validate.real(sigma_max_X, "sigma_max_X", nonnegative=True)
+    dn = _errors(delta_norms, r)
+    _validate.choice(gap, "gap", GAPS)
+    return s, sx, dn, r, gaps(s)
+
+
 def cascade_terms(sigma, sigma_max_X, delta_norms, r, *, gap="outer") -> np.ndarray:
     """The summands S_k of the printed double sums, k = 1..r.
 
@@ -82,12 +92,7 @@ def cascade_terms(sigma, sigma_max_X, delta_norms, r, *, gap="outer") -> np.ndar
     -------
     (r,) array; inf where a factor divides by a zero gap.
     """
-    s = _spectrum(sigma, "sigma")
-    r = _rank(r, s)
-    sx = _validate.real(sigma_max_X, "sigma_max_X", nonnegative=True)
-    dn = _errors(delta_norms, r)
-    _validate.choice(gap, "gap", GAPS)
-    T = gaps(s)
+    s, sx, dn, r, T = _sums_inputs(sigma, sigma_max_X, delta_norms, r, gap)
     return np.array([sx * _inner_sum(s, T, dn, k, k, gap) for k in range(1, r + 1)])
 
 
@@ -103,12 +108,7 @@ def hypothesis(sigma, sigma_max_X, delta_norms, r, *, gap="outer") -> np.ndarray
     -------
     (r,) bool array. For k = p (no j > k) the right side is +inf.
     """
-    s = _spectrum(sigma, "sigma")
-    r = _rank(r, s)
-    sx = _validate.real(sigma_max_X, "sigma_max_X", nonnegative=True)
-    dn = _errors(delta_norms, r)
-    _validate.choice(gap, "gap", GAPS)
-    T = gaps(s)
+    s, sx, dn, r, T = _sums_inputs(sigma, sigma_max_X, delta_norms, r, gap)
     E = np.array([sx * _inner_sum(s, T, dn, k - 1, k, gap) for k in range(1, r + 1)])
     half = np.array([0.5 * (s[k - 1] - s[k]) if k < s.size else np.inf for k in range(1, r + 1)])
     return E < half
