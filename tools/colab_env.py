@@ -29,14 +29,14 @@ import time
 import venv
 from pathlib import Path
 
-import jupytext
-
 ROOT = Path(__file__).resolve().parent.parent
 CPU_TORCH = ("torch==2.13.0+cpu", "torchvision==0.28.0")
 
 
 def chapter_imports() -> list[str]:
     """Top-level modules imported by the code cells of the chapters (book/*.md)."""
+    import jupytext  # the project's environment has it; ``run`` needs only the standard library
+
     names = set()
     for page in sorted((ROOT / "book").glob("*.md")):
         nb = jupytext.read(page)
@@ -81,11 +81,11 @@ def imports(python: Path) -> int:
 def run(python: Path) -> int:
     pip(python, "-r", str(ROOT / "tools" / "colab-requirements.txt"))
     env = dict(os.environ, ONERANK_INSTALL=ROOT.as_uri(), ONERANK_PROFILE=os.environ.get("ONERANK_PROFILE", "quick"),
-               TQDM_DISABLE="1")
+               TQDM_DISABLE="1", PYDEVD_DISABLE_FILE_VALIDATION="1")
     shared = ROOT.parent / "shared" / "data"
     if "ONERANK_DATA" not in env and shared.is_dir():
         env["ONERANK_DATA"] = str(shared)
-    cmd = [str(python), "-m", "pytest", "-q", "-c", os.devnull, "-p", "no:cacheprovider", "--nbval-lax",
+    cmd = [str(python), "-m", "pytest", "-q", "-c", os.devnull, "-p", "no:cacheprovider", "--noconftest", "--nbval-lax",
            "--nbval-current-env", "--nbval-cell-timeout=1800", "--rootdir", str(ROOT / "notebooks"),
            *sorted(str(p) for p in (ROOT / "notebooks").glob("*.ipynb"))]
     return subprocess.run(cmd, env=env, cwd=ROOT / "notebooks").returncode

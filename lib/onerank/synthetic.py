@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from . import batched, config, problems, results, schedules
+from .plotting import panels
 
 #: The paper's three schedules (Section 5.1), as values of alpha in the family of the
 #: authors' notes and code (see :mod:`onerank.schedules`).
@@ -336,8 +337,7 @@ def plot_fig1(res: dict):
     """Fig. 1: recovery error, training objective and cumulative numerical error against steps.
 
     The paper's Fig. 1 has the first two panels; the third is the authors' notes' addition."""
-    plt = _plt()
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), constrained_layout=True)
+    fig, axes = panels(3)
     keys = [("recovery_error", r"$\|W_t - W^*\|_F\,/\,\|W^*\|_F$", True),
             ("train_error", r"$\|Y - W_t X\|_F$", False),
             ("cumulative_delta", r"$\sum_{j<k}\|\delta_j\| + \|\delta_k^{(t)}\|$", False)]
@@ -348,16 +348,15 @@ def plot_fig1(res: dict):
                    ls="--", lw=1)
     axes[2].set_yscale("linear")
     axes[0].legend(title="schedule")
-    fig.suptitle(f"{res['setting']['name']} setting, exponential profile, no noise "
-                 f"(mean $\\pm$ sd over {res['trials']} trials; ticks: component switches; "
-                 f"dashed: $t_1$ of more-first)", fontsize=9)
+    fig.suptitle(f"{res['setting']['name']} setting, exponential profile, no noise, mean $\\pm$ sd "
+                 f"over {res['trials']} trials\nticks: component switches; dashed: $t_1$ of "
+                 f"more-first", fontsize=9)
     return fig
 
 
 def plot_alpha(res: dict):
     """The alpha sweep: final errors minus their alpha = 0 values, coloured by T_1(alpha)."""
-    plt = _plt()
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), constrained_layout=True)
+    fig, axes = panels(2)
     a = np.asarray(res["alphas"])
     for ax, key, label in ((axes[0], "recovery_minus_equal", r"$\Delta\,\|\hat W - W^*\|_F$"),
                            (axes[1], "cumulative_delta_minus_equal", r"$\Delta \sum_k \|\delta_k\|$")):
@@ -373,8 +372,7 @@ def plot_alpha(res: dict):
 
 def plot_fig5(res: dict):
     """Fig. 5: singular values of W* and of Y for each profile."""
-    plt = _plt()
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.3), constrained_layout=True)
+    fig, axes = panels(3)
     for ax, (prof, sv) in zip(axes, res["profiles"].items()):
         ax.semilogy(np.arange(1, len(sv["W_star"]) + 1), sv["W_star"], "o", label=r"$W^*$", ms=4)
         ax.semilogy(np.arange(1, len(sv["Y"]) + 1), sv["Y"], "x", label=r"$Y = W^* X$", ms=4)
@@ -387,8 +385,7 @@ def plot_fig5(res: dict):
 
 def plot_profiles(res: dict):
     """Fig. 6: relative recovery error against steps, one panel per profile."""
-    plt = _plt()
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), constrained_layout=True, sharey=True)
+    fig, axes = panels(3, sharey=True)
     for ax, (prof, paths) in zip(axes, res["profiles"].items()):
         _paths_panel(ax, paths)
         ax.set_title(f"{prof} (T = {paths['T']})")
@@ -399,8 +396,7 @@ def plot_profiles(res: dict):
 
 def plot_fig7(res: dict):
     """Fig. 7: final recovery error against the noise level, per schedule, Gaussian and sparse."""
-    plt = _plt()
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), constrained_layout=True)
+    fig, axes = panels(2)
     for ax, (kind, block) in zip(axes, res["kinds"].items()):
         for name, rows in block["schedules"].items():
             y = {k: np.array([row[k] for row in rows["recovery"]]) / block["w_norm"]
@@ -415,7 +411,7 @@ def plot_fig7(res: dict):
 
 def plot_fig8(res: dict):
     """Fig. 8: the three schedules under each noise, one panel per noise."""
-    fig, axes = _panel_row(len(res["panels"]))
+    fig, axes = panels(len(res["panels"]), sharey=True)
     for ax, paths in zip(axes, res["panels"]):
         _paths_panel(ax, paths, markers=False)
         ax.set_title(f"{paths['noise']}, $\\kappa$ = {paths['level']}", fontsize=9)
@@ -425,7 +421,7 @@ def plot_fig8(res: dict):
 
 def plot_fig9(res: dict):
     """Fig. 9: the three profiles under Gaussian noise (more-first), one panel per kappa."""
-    fig, axes = _panel_row(len(res["panels"]))
+    fig, axes = panels(len(res["panels"]), sharey=True)
     for ax, panel in zip(axes, res["panels"]):
         for prof, paths in panel["profiles"].items():
             y = {k: np.asarray(v) / paths["w_norm"]
@@ -438,13 +434,6 @@ def plot_fig9(res: dict):
     return fig
 
 
-def _panel_row(n: int):
-    """A figure with n panels side by side sharing the y axis; returns (fig, axes)."""
-    fig, axes = _plt().subplots(1, n, figsize=(3.3 * n, 3.4), constrained_layout=True,
-                                sharey=True, squeeze=False)
-    return fig, axes[0]
-
-
 def _label_first(axes, legend_title: str):
     axes[0].set_ylabel(r"$\|W_t - W^*\|_F\,/\,\|W^*\|_F$")
     axes[0].legend(title=legend_title, fontsize=7)
@@ -452,9 +441,8 @@ def _label_first(axes, legend_title: str):
 
 def plot_fig10(res: dict):
     """Fig. 10: steps needed to reach each relative recovery error, per schedule."""
-    plt = _plt()
     th = res["thresholds"]
-    fig, ax = plt.subplots(figsize=(7, 3.6), constrained_layout=True)
+    fig, (ax,) = panels(1)
     levels = th["levels"]
     width = 0.8 / len(th["schedules"])
     top = res["T"]
