@@ -8,8 +8,8 @@ the chapter a second time. A chapter the test run did not execute, or whose
 code changed since, is executed by the build as before.
 
 The cache is keyed by what a chapter's outputs depend on besides its own code
-(which jupyter-cache hashes itself): the run size (``ONERANK_RUN_SIZE`` or
-``ONERANK_PROFILE``), the data folder, the library's source files and the
+(which jupyter-cache hashes itself): the run size (``ONERANK_SCALE``, or
+its old name ``ONERANK_PROFILE``), the data folder, the library's source files and the
 recorded results. Changing any of them selects a fresh cache, so a build never
 shows numbers computed by an older library.
 
@@ -28,7 +28,7 @@ KEY_SOURCES = ("lib/onerank", "results")
 
 
 def _run_size() -> str:
-    value = os.environ.get("ONERANK_RUN_SIZE") or os.environ.get("ONERANK_PROFILE") or "quick"
+    value = os.environ.get("ONERANK_SCALE") or os.environ.get("ONERANK_PROFILE") or "quick"
     return value.strip().lower() or "quick"
 
 

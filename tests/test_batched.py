@@ -33,7 +33,7 @@ def test_agrees_with_the_reference_deflation(profile, noise):
                            frobenius_norm=3.0) for s in range(3)]
     budgets = np.stack([schedules.allocate(60, 5, a) for a in (2.0, 0.5, 0.0, -1.0)])
     seeds = [11, 12, 13]
-    res = batched.deflate(np.stack([p.Y for p in probs]), np.stack([p.X for p in probs]), budgets,
+    res = batched.deflate_many(np.stack([p.Y for p in probs]), np.stack([p.X for p in probs]), budgets,
                           W_star=np.stack([p.W_star for p in probs]), seeds=seeds, eta=0.05,
                           trace=True, device="cpu")
     assert res.a.shape == (3, 4, 5, 15) and res.b.shape == (3, 4, 5, 12)
@@ -49,7 +49,7 @@ def test_agrees_with_the_reference_deflation(profile, noise):
 def test_trace_matches_the_per_component_values():
     p = small_problem(seed=4, rank=5, frobenius_norm=3.0)
     bud = schedules.allocate(40, 4, 1.0)
-    res = batched.deflate(p.Y, p.X, bud, W_star=p.W_star, seeds=2, eta=0.05, trace=True, device="cpu")
+    res = batched.deflate_many(p.Y, p.X, bud, W_star=p.W_star, seeds=2, eta=0.05, trace=True, device="cpu")
     tr, st = res.trace, res.trace["starts"][0, 0]
     ends = np.append(st[1:], 40)
     # at each switch, the traced errors equal those stored for the finished component
@@ -71,7 +71,7 @@ def test_zero_budgets_early_stops_and_shared_X():
     Y = np.stack([p.W_star @ X + 0.01 * np.random.default_rng(s).standard_normal(p.Y.shape)
                   for s, p in enumerate(probs)])
     budgets = np.array([[0, 7, 0, 30], [3, 0, 40, 2]])
-    res = batched.deflate(Y, X, budgets, seeds=5, eta=0.05, tol=1e-3, device="cpu")
+    res = batched.deflate_many(Y, X, budgets, seeds=5, eta=0.05, tol=1e-3, device="cpu")
     assert np.any(res.steps < budgets)   # the large tolerance ends some components early
     for i in range(2):
         for j in range(2):
@@ -82,7 +82,7 @@ def test_more_features_than_samples():
     # d > n: X (d x n) has full column rank n, the row space is all of R^n
     p = problems.make_problem(10, 30, 20, 4, seed=3, x_norm="none", frobenius_norm=1.0)
     bud = schedules.equal(40, 4)
-    res = batched.deflate(p.Y, p.X, bud, W_star=p.W_star, seeds=1, eta=0.01, device="cpu")
+    res = batched.deflate_many(p.Y, p.X, bud, W_star=p.W_star, seeds=1, eta=0.01, device="cpu")
     _agree(res, 0, 0, deflation.deflate(p.Y, p.X, bud, seed=1, eta=0.01), p.W_star)
 
 
@@ -126,26 +126,26 @@ def test_bad_input_is_named():
     p = small_problem()
     bud = schedules.equal(20, 4)
     with pytest.raises(ValueError, match="Y must have shape"):
-        batched.deflate(p.Y[0], p.X, bud)
+        batched.deflate_many(p.Y[0], p.X, bud)
     with pytest.raises(ValueError, match="X must have shape"):
-        batched.deflate(p.Y, p.X[:, :-1], bud)
+        batched.deflate_many(p.Y, p.X[:, :-1], bud)
     with pytest.raises(ValueError, match="budgets"):
-        batched.deflate(p.Y, p.X, [3, -1, 2])
+        batched.deflate_many(p.Y, p.X, [3, -1, 2])
     with pytest.raises(ValueError, match="budgets"):
-        batched.deflate(p.Y, p.X, [1.5, 2.0])
+        batched.deflate_many(p.Y, p.X, [1.5, 2.0])
     with pytest.raises(ValueError, match="r .* must be <="):
-        batched.deflate(p.Y, p.X, np.ones(13, dtype=int))
+        batched.deflate_many(p.Y, p.X, np.ones(13, dtype=int))
     with pytest.raises(ValueError, match="W_star must have shape"):
-        batched.deflate(p.Y, p.X, bud, W_star=p.W_star.T)
+        batched.deflate_many(p.Y, p.X, bud, W_star=p.W_star.T)
     with pytest.raises(ValueError, match="seeds must be"):
-        batched.deflate(np.stack([p.Y, p.Y]), p.X, bud, seeds=[1, 2, 3])
+        batched.deflate_many(np.stack([p.Y, p.Y]), p.X, bud, seeds=[1, 2, 3])
     X = p.X.copy()
     X[1] = X[0]                           # rank-deficient X
     with pytest.raises(ValueError, match="full rank"):
-        batched.deflate(p.Y, X, bud)
+        batched.deflate_many(p.Y, X, bud)
 
 
 def test_divergence_is_reported():
     p = small_problem(frobenius_norm=50.0)
     with pytest.raises(FloatingPointError, match="smaller eta"):
-        batched.deflate(p.Y, p.X, schedules.equal(200, 4), eta=5.0, device="cpu")
+        batched.deflate_many(p.Y, p.X, schedules.equal(200, 4), eta=5.0, device="cpu")

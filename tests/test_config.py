@@ -3,14 +3,43 @@ import pytest
 from onerank import config
 
 
-def test_profile_default_and_values(monkeypatch):
+def test_scale_default_and_values(monkeypatch):
+    monkeypatch.delenv("ONERANK_SCALE", raising=False)
     monkeypatch.delenv("ONERANK_PROFILE", raising=False)
-    assert config.profile() == "quick" and config.pick(1, 2) == 1
+    assert config.scale() == "quick" and config.pick(1, 2) == 1
+    monkeypatch.setenv("ONERANK_SCALE", "full")
+    assert config.scale() == "full" and config.pick(1, 2) == 2
+    monkeypatch.setenv("ONERANK_SCALE", "fast")
+    with pytest.raises(ValueError, match="ONERANK_SCALE must be one of"):
+        config.scale()
+
+
+def test_the_old_variable_is_an_alias(monkeypatch):
+    monkeypatch.delenv("ONERANK_SCALE", raising=False)
     monkeypatch.setenv("ONERANK_PROFILE", "full")
-    assert config.profile() == "full" and config.pick(1, 2) == 2
+    assert config.scale() == "full"
+    monkeypatch.setenv("ONERANK_SCALE", "full")                 # both, agreeing
+    assert config.scale() == "full"
+    monkeypatch.setenv("ONERANK_SCALE", "quick")                # both, disagreeing: no silent choice
+    with pytest.raises(ValueError, match="disagree"):
+        config.scale()
+    monkeypatch.setenv("ONERANK_SCALE", "")
     monkeypatch.setenv("ONERANK_PROFILE", "fast")
     with pytest.raises(ValueError, match="ONERANK_PROFILE must be one of"):
-        config.profile()
+        config.scale()
+
+
+def test_default_scale_yields_to_the_environment(monkeypatch):
+    monkeypatch.delenv("ONERANK_SCALE", raising=False)
+    monkeypatch.delenv("ONERANK_PROFILE", raising=False)
+    assert config.default_scale("full") == "full" and config.scale() == "full"
+    monkeypatch.setenv("ONERANK_SCALE", "quick")                 # chosen before Jupyter started
+    assert config.default_scale("full") == "quick"
+    monkeypatch.delenv("ONERANK_SCALE")
+    monkeypatch.setenv("ONERANK_PROFILE", "full")                # the old name alone still works
+    assert config.default_scale("quick") == "full"
+    with pytest.raises(ValueError, match="value must be one of"):
+        config.default_scale("big")
 
 
 def test_data_dir(monkeypatch, tmp_path):

@@ -127,23 +127,23 @@ def test_matched_joint_steps_follow_the_flops(minilm):
 
 
 def test_language_sweep_writes_and_resumes(minilm, small, tmp_path, monkeypatch):
-    monkeypatch.setitem(language_sweep.PROFILES, "quick", dict(
+    monkeypatch.setitem(language_sweep.SCALES, "quick", dict(
         model="minilm", train=64, seeds=1, heads=("frozen",), lr=1e-2, component_epochs=0.5, totals=(3,),
         alphas=(0.0, 1.0)))
     monkeypatch.setattr(language, "load_model", lambda name, seed=0, device=None: minilm)
     monkeypatch.setattr(language, "encoded_sst2", lambda *a, **k: {"train": small[0], "dev": small[1]})
-    assert cli.main(["language", "all", "--profile", "quick", "--out", str(tmp_path)]) == 0
+    assert cli.main(["language", "all", "--scale", "quick", "--out", str(tmp_path)]) == 0
     folder = tmp_path / "minilm"
     assert sorted(p.name for p in folder.iterdir()) == ["alpha-frozen-T3-s0.json", "joint-frozen-s0.json",
                                                         "seq-frozen-s0.json"]
     seq = json.loads((folder / "seq-frozen-s0.json").read_text())
     assert seq["metrics"]["steps"] == [1, 1, 1] and seq["config"]["train_sentences"] == 64
-    assert seq["run"]["command"] == (f"python -m onerank language seq --profile quick --model minilm --out {tmp_path}"
+    assert seq["run"]["command"] == (f"python -m onerank language seq --scale quick --model minilm --out {tmp_path}"
                                      " --heads frozen --seeds 1")
     alpha = json.loads((folder / "alpha-frozen-T3-s0.json").read_text())["metrics"]
     assert [r["steps"] for r in alpha["schedules"]] == [[1, 1, 1], [2, 1, 0]]
     monkeypatch.setattr(language, "sequential", lambda *a, **k: 1 / 0)
-    assert language_sweep.run(tmp_path, profile="quick", progress=False) == []
+    assert language_sweep.run(tmp_path, scale="quick", progress=False) == []
     assert list(language_sweep.load(tmp_path)) == ["minilm"]
     with pytest.raises(ValueError, match="model"):
-        language_sweep.run(tmp_path, profile="quick", model="bert-large")
+        language_sweep.run(tmp_path, scale="quick", model="bert-large")

@@ -53,3 +53,16 @@ def test_console_script_is_declared_and_lists_the_experiments(capsys):
     assert out.startswith("usage: onerank")
     for name in ("fig10", "adaptive", "paths", "joint"):
         assert name in out
+
+
+def test_the_module_map_lists_every_module():
+    """The package docstring and README's layout table name every public module of the tree."""
+    import onerank
+
+    modules = sorted(p.stem for p in (ROOT / "lib" / "onerank").glob("*.py") if not p.stem.startswith("_"))
+    doc_names = {line.split()[0] for line in onerank.__doc__.splitlines() if line[:1].isalpha() and "  " in line}
+    readme_row = next(line for line in (ROOT / "README.md").read_text().splitlines()
+                      if line.startswith("| `lib/onerank/` |"))
+    assert set(modules) - doc_names == set(), "modules missing from onerank's docstring"
+    assert doc_names - set(modules) == set(), "onerank's docstring names modules that do not exist"
+    assert [m for m in modules if f"`{m}`" not in readme_row] == [], "modules missing from README's layout"

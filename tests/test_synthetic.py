@@ -13,10 +13,10 @@ TINY = synthetic.Setting("tiny", m=12, d=16, n=30, r=4, x_norm="columns", trials
 
 
 def test_settings_and_profiles():
-    assert synthetic.setting("paper", profile="full") == synthetic.SETTINGS["paper"]
-    quick = synthetic.setting("paper", profile="quick")
+    assert synthetic.setting("paper", scale="full") == synthetic.SETTINGS["paper"]
+    quick = synthetic.setting("paper", scale="quick")
     assert (quick.m, quick.d, quick.n, quick.trials) == (100, 200, 500, 2)
-    code = synthetic.setting("code", profile="quick")
+    code = synthetic.setting("code", scale="quick")
     assert (code.m, code.d, code.n, code.T, code.trials) == (100, 200, 500, 500, 3)
     with pytest.raises(ValueError, match="setting must be one of"):
         synthetic.setting("papers")
@@ -56,7 +56,7 @@ def test_every_figure_runs_and_plots(name):
 
 
 def test_command_writes_and_resumes(tmp_path, monkeypatch, capsys):
-    assert cli.main(["synthetic", "fig5", "--setting", "code", "--profile", "quick",
+    assert cli.main(["synthetic", "fig5", "--setting", "code", "--scale", "quick",
                      "--out", str(tmp_path)]) == 0
     folder = tmp_path / "code"
     assert sorted(f.name for f in folder.iterdir()) == ["fig5.json", "fig5.pdf", "fig5.png"]
@@ -66,7 +66,7 @@ def test_command_writes_and_resumes(tmp_path, monkeypatch, capsys):
     # a second run must not recompute: make the experiment fail if it is called
     (folder / "fig5.png").unlink()
     monkeypatch.setitem(synthetic.FIGURES, "fig5", (lambda s: 1 / 0, synthetic.FIGURES["fig5"][1]))
-    cli.main(["synthetic", "fig5", "--setting", "code", "--profile", "quick", "--out", str(tmp_path)])
+    cli.main(["synthetic", "fig5", "--setting", "code", "--scale", "quick", "--out", str(tmp_path)])
     assert (folder / "fig5.png").exists()             # the missing image is redrawn from the JSON
     assert not [f for f in folder.iterdir() if f.name.startswith(".")]   # no temporary files left
 

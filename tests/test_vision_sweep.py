@@ -22,12 +22,12 @@ def _toy_loader(name, profile, device):
 
 @pytest.fixture
 def tiny(monkeypatch):
-    monkeypatch.setitem(vision_sweep.PROFILES, "quick", TINY)
+    monkeypatch.setitem(vision_sweep.SCALES, "quick", TINY)
     monkeypatch.setattr(vision_sweep, "_load", _toy_loader)
 
 
 def test_sweep_writes_one_json_per_run_and_resumes(tiny, tmp_path, monkeypatch):
-    written = vision_sweep.run(tmp_path, profile="quick", datasets=["toy"], progress=False, device="cpu")
+    written = vision_sweep.run(tmp_path, scale="quick", datasets=["toy"], progress=False, device="cpu")
     names = sorted(p.name for p in (tmp_path / "toy").iterdir())
     assert names == ["adaptive-T3-s0.json", "alpha-T3-s0.json", "base-s0.json", "joint-s0.json", "online-s0.json",
                      "paths-s0.json", "seq-s0.json"]                  # no precision run: float32 on cpu
@@ -55,37 +55,37 @@ def test_sweep_writes_one_json_per_run_and_resumes(tiny, tmp_path, monkeypatch):
     assert adaptive["train_samples"] == n_new - round(0.1 * n_new)                # 10% held out
     # the recorded command names everything that selects this run: dataset, seeds, total
     command = json.loads((tmp_path / "toy" / "adaptive-T3-s0.json").read_text())["run"]["command"]
-    assert command == f"python -m onerank vision adaptive --profile quick --out {tmp_path} --datasets toy --seeds 1 --totals 3"
+    assert command == f"python -m onerank vision adaptive --scale quick --out {tmp_path} --datasets toy --seeds 1 --totals 3"
     assert list(vision_sweep.load(tmp_path)) == ["toy"] and len(vision_sweep.load(tmp_path)["toy"]) == 7
     # resume: nothing is recomputed (training would fail), a deleted run is redone alone
     def fail(*args, **kwargs):
         raise AssertionError("a saved run was recomputed")
     monkeypatch.setattr(vision, "sequential", fail)
     monkeypatch.setattr(vision, "joint", fail)
-    assert vision_sweep.run(tmp_path, profile="quick", datasets=["toy"], progress=False, device="cpu") == []
+    assert vision_sweep.run(tmp_path, scale="quick", datasets=["toy"], progress=False, device="cpu") == []
     (tmp_path / "toy" / "base-s0.json").unlink()
-    again = vision_sweep.run(tmp_path, profile="quick", datasets=["toy"], progress=False, device="cpu")
+    again = vision_sweep.run(tmp_path, scale="quick", datasets=["toy"], progress=False, device="cpu")
     assert [p.name for p in again] == ["base-s0.json"]
     assert not [p for p in (tmp_path / "toy").iterdir() if p.name.startswith(".")]   # no temporary files
 
 
 def test_sweep_rejects_bad_arguments(tiny, tmp_path):
-    with pytest.raises(ValueError, match="profile"):
-        vision_sweep.run(tmp_path, profile="paper")
+    with pytest.raises(ValueError, match="scale"):
+        vision_sweep.run(tmp_path, scale="paper")
     with pytest.raises(ValueError, match="experiments"):
-        vision_sweep.run(tmp_path, profile="quick", experiments=["fig2"])
+        vision_sweep.run(tmp_path, scale="quick", experiments=["fig2"])
     with pytest.raises(ValueError, match="seeds"):
-        vision_sweep.run(tmp_path, profile="quick", seeds=0)
+        vision_sweep.run(tmp_path, scale="quick", seeds=0)
     with pytest.raises(ValueError, match="totals"):
-        vision_sweep.run(tmp_path, profile="quick", totals=[2])
+        vision_sweep.run(tmp_path, scale="quick", totals=[2])
     assert [r[3] for r in vision_sweep.plan("quick", ["toy"], ["adaptive"], range(1), [4, 5])] == [
         {"total": 4}, {"total": 5}]
 
 
 def test_cli_runs_the_sweep(tiny, tmp_path):
-    assert cli.main(["vision", "base", "--profile", "quick", "--out", str(tmp_path), "--datasets", "mnist"]) == 0
+    assert cli.main(["vision", "base", "--scale", "quick", "--out", str(tmp_path), "--datasets", "mnist"]) == 0
     record = json.loads((tmp_path / "mnist" / "base-s0.json").read_text())
-    assert record["run"]["command"].startswith("python -m onerank vision base --profile quick")
+    assert record["run"]["command"].startswith("python -m onerank vision base --scale quick")
     assert 0 <= record["metrics"]["old_accuracy"] <= 1 and record["metrics"]["new_accuracy"] == 0.0
 
 
@@ -93,4 +93,4 @@ def test_a_dataset_named_but_missing_is_an_error(tmp_path, monkeypatch):
     monkeypatch.setenv("ONERANK_DATA", str(tmp_path))
     monkeypatch.setattr(data, "_torchvision", lambda *a, **k: (_ for _ in ()).throw(OSError("offline")))
     with pytest.raises(FileNotFoundError, match="cifar100"):
-        vision_sweep.run(tmp_path / "out", profile="quick", datasets=["cifar100"], progress=False)
+        vision_sweep.run(tmp_path / "out", scale="quick", datasets=["cifar100"], progress=False)

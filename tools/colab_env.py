@@ -80,7 +80,7 @@ def imports(python: Path) -> int:
 
 def run(python: Path) -> int:
     pip(python, "-r", str(ROOT / "tools" / "colab-requirements.txt"))
-    env = dict(os.environ, ONERANK_INSTALL=ROOT.as_uri(), ONERANK_PROFILE=os.environ.get("ONERANK_PROFILE", "quick"),
+    env = dict(os.environ, ONERANK_INSTALL=ROOT.as_uri(), ONERANK_SCALE=os.environ.get("ONERANK_SCALE", "quick"),
                TQDM_DISABLE="1", PYDEVD_DISABLE_FILE_VALIDATION="1")
     shared = ROOT.parent / "shared" / "data"
     if "ONERANK_DATA" not in env and shared.is_dir():

@@ -1,30 +1,51 @@
 """onerank: sequential rank-1 learning, after Vandchali, Liao and Kyrillidis,
 "One Rank at a Time: Cascading Error Dynamics in Sequential Learning" (TMLR, arXiv:2505.22602).
 
-Modules
+The paper (arXiv v1; numbering as printed)
+-----------------------------------------
+problems       synthetic instances Y = W* X + E (``make_problem``), the singular-value ``PROFILES``
+rank1          the rank-1 subproblem: ``exact`` (Lemma 1), ``gd`` (eq. (5)), and their kernels in
+               row-space coordinates (``exact_reduced``, ``gd_reduced``, ``initial_point``)
+deflation      Algorithms 1 and 2 (``deflate``), one run, every intermediate kept
+schedules      budgets of gradient steps (``allocate``, the alpha family, ``NAMED``)
+theory         the cascade bounds in the book's forms: ``gaps``, ``unroll``, ``theorem1_bound``, ``measure``
+printed        the paper's formulas exactly as printed, for the errata checks
+paper          every numbered item of v1, its place in the book and its check (``ITEMS``, ``ERRATA``)
+figure_claims  the printed figure claims, judged from the recorded results
+
+Beyond the paper (the book's own)
+---------------------------------
+variants       parallel, adaptive, refined and orthogonal deflation (one ``VariantResult``)
+selection      choosing the rank online: ``noise_level``, ``noise_threshold``, ``select_rank``
+
+Engines
 -------
-problems   synthetic instances Y = W* X + E (``make_problem``)
-rank1      the rank-1 subproblem: ``exact`` (Lemma 1) and ``gd`` (eq. 5)
-deflation  Algorithms 1 and 2 (``deflate``), one run, every intermediate kept
-batched    Algorithm 2 for many problems x schedules at once, fast, on torch (``deflate``)
-schedules  budgets of gradient steps (``allocate``, the alpha family)
-theory     the cascade bounds: ``gaps``, ``unroll``, ``theorem1_bound``, ``measure``
-selection  choosing the rank online: ``noise_level``, ``noise_threshold``, ``select_rank``
-synthetic  the paper's synthetic experiments, one function per figure (``python -m onerank synthetic``)
-lora       LoRA for nn.Linear, one rank at a time (``apply``, ``add_component``, ``freeze_component``)
-data       MNIST, CIFAR-10, CIFAR-100 as in-memory tensors, with the old/new class split (``load``)
-vision     the MLP of the vision experiments: ``pretrain``, ``sequential``, ``joint``, ``lora_flops``
-vision_sweep  the vision experiments as a resumable sweep (``python -m onerank vision``)
-language   sequential LoRA on a pretrained transformer for SST-2: ``sequential``, ``joint``, ``flops``
-language_sweep  the language probe as a resumable sweep (``python -m onerank language``)
-results    atomic JSON writes and run provenance, shared by the sweeps
-rowspace   the exact row-space coordinates every solver works in
-config     the run profile (``ONERANK_PROFILE``) and the data folder (``ONERANK_DATA``)
+rowspace       the exact row-space coordinates every solver works in (``RowSpace``, ``train_error``)
+batched        Algorithm 2 for many problems x schedules at once, on torch (``deflate_many``)
+
+LoRA experiments
+----------------
+lora           LoRA for nn.Linear, one rank at a time (``apply``, ``add_component``, ``freeze_component``)
+data           MNIST, CIFAR-10, CIFAR-100 as in-memory tensors, with the old/new class split (``load``)
+vision         the MLP of the vision experiments: ``pretrain``, ``sequential``, ``joint``, ``lora_flops``
+language       sequential LoRA on a pretrained transformer for SST-2: ``sequential``, ``joint``, ``flops``
+
+Sweeps and records (``onerank`` on the command line)
+----------------------------------------------------
+synthetic      the paper's synthetic experiments, one function per figure (``onerank synthetic``)
+vision_sweep   the vision experiments as a resumable sweep (``onerank vision``)
+language_sweep  the language probe as a resumable sweep (``onerank language``)
+results        atomic JSON writes and run provenance, shared by the sweeps
+
+Settings and figures
+--------------------
+config         the run size (``ONERANK_SCALE``), the data folder (``ONERANK_DATA``), the device
+plotting       figures at the page's width (``panels``)
 """
 
 from . import (batched, config, deflation, problems, rank1, rowspace, schedules, selection,
-               synthetic, theory)
+               synthetic, theory, variants)
 
 __all__ = ["batched", "config", "deflation", "problems", "rank1", "rowspace", "schedules", "selection",
-           "synthetic", "theory"]
-__version__ = "0.1.0"
+           "synthetic", "theory", "variants"]
+__version__ = "0.2.0"

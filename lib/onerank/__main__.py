@@ -5,10 +5,10 @@ Installed as the console script ``onerank`` (the same as ``python -m onerank``).
 ``onerank synthetic <figure|all> --setting code|paper --out DIR``
     Writes each figure of the synthetic experiments as PNG, PDF and JSON (its numbers
     and how they were made) under ``DIR/<setting>/``.
-``onerank vision <experiment ...|all> --profile full --out DIR``
+``onerank vision <experiment ...|all> --scale full --out DIR``
     Runs the image experiments (:mod:`onerank.vision_sweep`), one JSON per run under
     ``DIR/<dataset>/``.
-``onerank language <experiment ...|all> --profile full --model distilbert --out DIR``
+``onerank language <experiment ...|all> --scale full --model distilbert --out DIR``
     Runs the SST-2 probe (:mod:`onerank.language_sweep`), one JSON per run under
     ``DIR/<model>/``.
 
@@ -23,6 +23,9 @@ import sys
 import time
 
 from . import language_sweep, synthetic, vision_sweep
+
+
+SCALE_HELP = "the run size: full (default) or quick (the chapters' size); --profile is its old name"
 
 
 def _epilog() -> str:
@@ -41,40 +44,43 @@ def main(argv=None) -> int:
     syn.add_argument("figure", choices=sorted(synthetic.FIGURES) + ["all"])
     syn.add_argument("--setting", choices=sorted(synthetic.SETTINGS), required=True)
     syn.add_argument("--out", required=True, help="output folder")
-    syn.add_argument("--profile", choices=("quick", "full"), default="full",
-                     help="full (default): the setting's real size; quick: the chapters' size")
+    syn.add_argument("--scale", "--profile", dest="scale", choices=("quick", "full"), default="full",
+                     help="full (default): the setting's real size; quick: the chapters' size; "
+                          "--profile is its old name")
     syn.add_argument("--force", action="store_true", help="recompute figures already saved")
     vis = sub.add_parser("vision", help="the image experiments (Section 5.2), resumable")
     vis.add_argument("experiments", nargs="+", choices=list(vision_sweep.EXPERIMENTS) + ["all"])
     vis.add_argument("--out", required=True, help="output folder (results/vision for the recorded run)")
-    vis.add_argument("--profile", choices=("quick", "full"), default="full")
+    vis.add_argument("--scale", "--profile", dest="scale", choices=("quick", "full"), default="full",
+                     help=SCALE_HELP)
     vis.add_argument("--datasets", nargs="+", choices=("mnist", "cifar10", "cifar100"),
                      help="default: every dataset that can be loaded")
-    vis.add_argument("--seeds", type=int, default=None, help="number of seeds (default: the profile's)")
+    vis.add_argument("--seeds", type=int, default=None, help="number of seeds (default: the scale's)")
     vis.add_argument("--totals", type=int, nargs="+", default=None,
-                     help="epoch totals of the alpha and adaptive runs (default: the profile's)")
+                     help="epoch totals of the alpha and adaptive runs (default: the scale's)")
     vis.add_argument("--force", action="store_true", help="rerun runs already saved")
     lang = sub.add_parser("language", help="the SST-2 probe (authors' notes and code), resumable")
     lang.add_argument("experiments", nargs="+", choices=list(language_sweep.EXPERIMENTS) + ["all"])
     lang.add_argument("--out", required=True, help="output folder (results/language for the recorded run)")
-    lang.add_argument("--profile", choices=("quick", "full"), default="full")
+    lang.add_argument("--scale", "--profile", dest="scale", choices=("quick", "full"), default="full",
+                      help=SCALE_HELP)
     lang.add_argument("--model", choices=("distilbert", "minilm"), default=None,
-                      help="default: the profile's (full: distilbert, needs a download; minilm works offline)")
+                      help="default: the scale's (full: distilbert, needs a download; minilm works offline)")
     lang.add_argument("--heads", nargs="+", choices=("frozen", "trainable"), default=None)
-    lang.add_argument("--seeds", type=int, default=None, help="number of seeds (default: the profile's)")
+    lang.add_argument("--seeds", type=int, default=None, help="number of seeds (default: the scale's)")
     lang.add_argument("--force", action="store_true", help="rerun runs already saved")
     args = parser.parse_args(argv)
     if args.command == "language":
         start = time.perf_counter()
         exps = None if "all" in args.experiments else args.experiments
-        written = language_sweep.run(args.out, profile=args.profile, model=args.model, experiments=exps,
+        written = language_sweep.run(args.out, scale=args.scale, model=args.model, experiments=exps,
                                      heads=args.heads, seeds=args.seeds, force=args.force)
         print(f"{len(written)} runs written to {args.out} in {time.perf_counter() - start:.1f} s")
         return 0
     if args.command == "vision":
         start = time.perf_counter()
         exps = None if "all" in args.experiments else args.experiments
-        written = vision_sweep.run(args.out, profile=args.profile, datasets=args.datasets, experiments=exps,
+        written = vision_sweep.run(args.out, scale=args.scale, datasets=args.datasets, experiments=exps,
                                    seeds=args.seeds, totals=args.totals, force=args.force)
         print(f"{len(written)} runs written to {args.out} in {time.perf_counter() - start:.1f} s")
         return 0
@@ -85,7 +91,7 @@ def main(argv=None) -> int:
     for fig in (bar := progress(figures, desc="synthetic figures", unit="figure")):
         bar.set_postfix_str(fig)
         start = time.perf_counter()
-        synthetic.write(fig, args.setting, args.out, profile=args.profile, force=args.force)
+        synthetic.write(fig, args.setting, args.out, scale=args.scale, force=args.force)
         bar.write(f"{fig}: {time.perf_counter() - start:.1f} s -> {args.out}/{args.setting}/{fig}.{{json,png,pdf}}")
     print(f"total {time.perf_counter() - total:.1f} s")
     return 0

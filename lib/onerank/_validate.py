@@ -91,5 +91,22 @@ def choice(value, name: str, options) -> str:
     return value
 
 
+def generator(seed) -> np.random.Generator:
+    """``seed`` itself if it is a numpy Generator (draws continue from it), else
+    ``numpy.random.default_rng(seed)`` (an int, a SeedSequence or None)."""
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+
+def step_sizes(eta) -> tuple[float, float]:
+    """``(eta_a, eta_b)`` from one positive step size or a pair of them."""
+    if np.ndim(eta) == 0:
+        e = real(eta, "eta", positive=True)
+        return e, e
+    if len(eta) != 2:
+        raise ValueError(f"eta must be a positive float or a pair (eta_a, eta_b), got {eta!r}")
+    return (real(eta[0], "eta[0] (eta_a)", positive=True),
+            real(eta[1], "eta[1] (eta_b)", positive=True))
+
+
 def _shape_str(shape) -> str:
     return "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"

@@ -1,7 +1,7 @@
 """Many runs of Algorithm 2 at once, fast: deflation vectorised over problems and schedules.
 
 :func:`onerank.deflation.deflate` runs one problem with one schedule and keeps
-every intermediate; it is the readable reference. :func:`deflate` here runs
+every intermediate; it is the readable reference. :func:`deflate_many` here runs
 P problems x S schedules together on a torch device (cuda, mps or cpu) and
 returns the same numbers (a test checks agreement to 1e-9) at a fraction of
 the cost. Three ideas make it fast.
@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _validate, config
-from .rank1 import _initial_point, _step_sizes
+from .rank1 import initial_point
 
 #: Lanczos steps used for an exact rank-1 minimiser before its residual is checked.
 LANCZOS_STEPS = 48
@@ -49,7 +49,7 @@ LANCZOS_TOL = 1e-12
 
 @dataclass
 class BatchResult:
-    """What :func:`deflate` produced for P problems x S schedules (r components).
+    """What :func:`deflate_many` produced for P problems x S schedules (r components).
 
     Attributes
     ----------
@@ -92,7 +92,7 @@ class BatchResult:
         return self.budgets.shape[1]
 
 
-def deflate(Y, X, budgets, *, W_star=None, seeds=0, eta=0.003, tol: float | None = 1e-10,
+def deflate_many(Y, X, budgets, *, W_star=None, seeds=0, eta=0.003, tol: float | None = 1e-10,
             exact: bool = True, trace: bool = False, device: str | None = None,
             max_runs: int | None = None, progress: bool = False) -> BatchResult:
     """Algorithm 2 for every problem with every schedule.
@@ -156,7 +156,7 @@ def deflate(Y, X, budgets, *, W_star=None, seeds=0, eta=0.003, tol: float | None
     seeds = np.broadcast_to(np.asarray(seeds), (P,)) if np.ndim(seeds) == 0 else np.asarray(seeds)
     if seeds.shape != (P,):
         raise ValueError(f"seeds must be an int or {P} ints (one per problem), got shape {seeds.shape}")
-    eta_a, eta_b = _step_sizes(eta)
+    eta_a, eta_b = _validate.step_sizes(eta)
     tol = 0.0 if tol is None else _validate.real(tol, "tol", nonnegative=True)
     device = device or config.device()
     dtype = torch.float32 if str(device).startswith("mps") else torch.float64
@@ -259,7 +259,7 @@ def _draws(seed: int, r: int, m: int) -> np.ndarray:
     """b_k(0) for k = 1..r, drawn in turn from default_rng(seed) by the rule of
     rank1.gd (a_k(0) = 0 needs no draw), as deflation.deflate does."""
     rng = np.random.default_rng(seed)
-    return np.stack([_initial_point(None, rng, 0, m)[1] for _ in range(r)])
+    return np.stack([initial_point(None, rng, 0, m)[1] for _ in range(r)])
 
 
 class _Chunk:

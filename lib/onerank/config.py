@@ -1,8 +1,11 @@
 """Run-time settings read from the environment, in one place.
 
-``ONERANK_PROFILE``
-    ``quick`` (default): sizes a 2-core laptop or CI runs in minutes.
-    ``full``: full size (the printed sizes where the paper states them), meant for a GPU machine.
+``ONERANK_SCALE``
+    The run size. ``quick`` (default): sizes a 2-core laptop or CI runs in minutes.
+    ``full``: full size (the printed sizes where the paper states them), meant for a GPU
+    machine. ``ONERANK_PROFILE``, its name before version 0.2, is still read when
+    ``ONERANK_SCALE`` is unset (the word "profile" now means only the paper's
+    singular-value profiles, :data:`onerank.problems.PROFILES`).
 ``ONERANK_DATA``
     A folder holding datasets for the image and language chapters
     (torchvision's layout, e.g. ``$ONERANK_DATA/MNIST/raw``). Unset: the
@@ -14,31 +17,59 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-PROFILES = ("quick", "full")
-PROFILE_VARIABLE = "ONERANK_PROFILE"
+SCALES = ("quick", "full")
+SCALE_VARIABLE = "ONERANK_SCALE"
+#: The run size's variable before version 0.2, read when ``ONERANK_SCALE`` is unset.
+OLD_SCALE_VARIABLE = "ONERANK_PROFILE"
 DATA_VARIABLE = "ONERANK_DATA"
 
 
-def profile() -> str:
-    """The active profile, ``"quick"`` or ``"full"``, from ``$ONERANK_PROFILE``.
+def scale() -> str:
+    """The run size, ``"quick"`` or ``"full"``, from ``$ONERANK_SCALE``.
 
-    An unset or empty variable means ``"quick"``; any other value than the two
-    profiles raises ValueError, so a typo never silently runs the wrong scale.
+    ``$ONERANK_PROFILE`` (the old name) is read when ``ONERANK_SCALE`` is unset or
+    empty; both unset or empty means ``"quick"``. Any other value, or the two
+    variables set to different sizes, raises ValueError, so a typo never silently runs
+    the wrong size.
     """
-    value = os.environ.get(PROFILE_VARIABLE, "").strip().lower() or "quick"
-    if value not in PROFILES:
-        raise ValueError(
-            f"{PROFILE_VARIABLE} must be one of {PROFILES}, got {os.environ[PROFILE_VARIABLE]!r}"
-        )
-    return value
+    values = {name: os.environ.get(name, "").strip().lower() for name in (SCALE_VARIABLE, OLD_SCALE_VARIABLE)}
+    for name, value in values.items():
+        if value and value not in SCALES:
+            raise ValueError(f"{name} must be one of {SCALES}, got {os.environ[name]!r}")
+    new, old = values[SCALE_VARIABLE], values[OLD_SCALE_VARIABLE]
+    if new and old and new != old:
+        raise ValueError(f"{SCALE_VARIABLE}={new!r} and its old name {OLD_SCALE_VARIABLE}={old!r} disagree; "
+                         f"unset {OLD_SCALE_VARIABLE}")
+    return new or old or "quick"
+
+
+def default_scale(value: str) -> str:
+    """Choose the run size unless the environment already has: the switch of every chapter.
+
+    Sets ``$ONERANK_SCALE`` to ``value`` when neither it nor its old name
+    ``$ONERANK_PROFILE`` is set, so a size chosen before Jupyter started wins.
+
+    Parameters
+    ----------
+    value : "quick" or "full".
+
+    Returns
+    -------
+    str, the run size now in force (:func:`scale`).
+    """
+    if value not in SCALES:
+        raise ValueError(f"value must be one of {SCALES}, got {value!r}")
+    if not any(os.environ.get(name, "").strip() for name in (SCALE_VARIABLE, OLD_SCALE_VARIABLE)):
+        os.environ[SCALE_VARIABLE] = value
+    return scale()
 
 
 def pick(quick, full):
-    """Return ``quick`` or ``full`` according to :func:`profile`.
+    """Return ``quick`` or ``full`` according to :func:`scale`.
 
     Chapters size their experiments with it, e.g. ``seeds = pick(20, 200)``.
     """
-    return full if profile() == "full" else quick
+    return full if scale() == "full" else quick
 
 
 def data_dir() -> Path | None:

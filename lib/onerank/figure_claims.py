@@ -25,6 +25,8 @@ import json
 import math
 from pathlib import Path
 
+from . import results
+
 #: The repository's results folder (``results/`` next to ``lib/``).
 RESULTS = Path(__file__).resolve().parents[2] / "results"
 SCHEDULES = ("more-first", "equal", "less-first")
@@ -39,7 +41,7 @@ def results_root(root=None) -> Path:
 
 def _load(root, rel):
     try:
-        return json.loads((results_root(root) / rel).read_text())
+        return results.read_json(results_root(root) / rel)
     except (OSError, ValueError):
         return None
 

@@ -1,7 +1,7 @@
 """The language probe (authors' notes and code; not in arXiv v1) as a resumable sweep:
 every run one JSON file.
 
-``python -m onerank language all --profile full --model distilbert --out results/language``
+``python -m onerank language all --scale full --model distilbert --out results/language``
 writes, under ``<out>/<model>/``, for each head variant (``frozen``: the authors' random,
 untrained head; ``trainable``) and seed:
 
@@ -14,8 +14,8 @@ untrained head; ``trainable``) and seed:
 ==============================  =============================================================
 
 Files are written atomically (:mod:`onerank.results`) and runs already saved are skipped.
-The full profile is the authors' setting (all 67,349 sentences, learning rate 2e-5,
-one epoch per component); the quick profile is the chapter's CPU size.
+The full scale is the authors' setting (all 67,349 sentences, learning rate 2e-5,
+one epoch per component); the quick scale is the chapter's CPU size.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from pathlib import Path
 
 from . import config, language, results, schedules
 
-PROFILES = {
+SCALES = {
     "quick": dict(model="minilm", train=2000, seeds=2, heads=("frozen", "trainable"), lr=1e-2,
                   component_epochs=0.5, totals=(3,), alphas=(-1.0, 0.0, 1.0, 2.0)),
     "full": dict(model="distilbert", train=None, seeds=3, heads=("frozen", "trainable"), lr=2e-5,
@@ -43,12 +43,12 @@ def matched_joint_steps(model, name: str, tokens_per_step: float, steps) -> list
             for k in range(len(steps))]
 
 
-def run(out, *, profile: str = "full", model: str | None = None, experiments=None, heads=None, seeds=None,
+def run(out, *, scale: str = "full", model: str | None = None, experiments=None, heads=None, seeds=None,
         force: bool = False, progress: bool = True, device: str | None = None) -> list[Path]:
     """Run (or resume) the sweep; returns the JSON files written in this call."""
-    if profile not in PROFILES:
-        raise ValueError(f"profile must be one of {sorted(PROFILES)}, got {profile!r}")
-    p = dict(PROFILES[profile])
+    if scale not in SCALES:
+        raise ValueError(f"scale must be one of {sorted(SCALES)}, got {scale!r}")
+    p = dict(SCALES[scale])
     name = model or p["model"]
     if name not in language.MODELS:
         raise ValueError(f"model must be one of {sorted(language.MODELS)}, got {name!r}")
@@ -75,7 +75,7 @@ def run(out, *, profile: str = "full", model: str | None = None, experiments=Non
                     units.append((exp, head, seed, None, folder / f"{exp}-{head}-s{seed}.json"))
     todo = [u for u in units if force or not u[-1].exists()]
     print(f"{len(units)} runs in the sweep, {len(units) - len(todo)} already saved, {len(todo)} to do "
-          f"(profile {profile}, model {name}, device {device})", flush=True)
+          f"(scale {scale}, model {name}, device {device})", flush=True)
     if not todo:
         return []
     base, tokenizer = language.load_model(name, seed=0, device=device)
@@ -116,12 +116,12 @@ def run(out, *, profile: str = "full", model: str | None = None, experiments=Non
                                                                             **common)["accuracy"],
                                  "flops": language.flops(base, name, tps, total, ranks=3)}}
         cfg = {"model": name, "source": language.MODELS[name]["source"], "experiment": exp, "head": head,
-               "seed": seed, "profile": profile, "train_sentences": len(train), "dev_sentences": len(dev),
+               "seed": seed, "scale": scale, "train_sentences": len(train), "dev_sentences": len(dev),
                "steps_per_epoch": epoch, "steps_per_component": per_component, "lr": p["lr"], "batch": 32,
                "weight_decay": 0.01, "max_length": 128, "amp": device.startswith("cuda"),
                "tokens_per_step": tps, **({"total_components": T} if T else {})}
         results.save_run(target, cfg, metrics, wall_seconds=time.perf_counter() - start, device=device,
-                         command=f"python -m onerank language {exp} --profile {profile} --model {name} --out {out}"
+                         command=f"python -m onerank language {exp} --scale {scale} --model {name} --out {out}"
                                  f" --heads {head} --seeds {seed + 1}")
         written.append(target)
     return written

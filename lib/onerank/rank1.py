@@ -6,6 +6,11 @@ with Y (m x n) and X (d x n). :func:`exact` solves it in closed form (the paper'
 Lemma 1, stated there for noiseless Y = W* X, extended here to Y with rows outside
 the row space of X); :func:`gd` runs the paper's example subroutine, gradient
 descent, eq. (5). Numbering follows arXiv v1.
+
+Both are written once, in the row-space coordinates of :mod:`onerank.rowspace`:
+:func:`exact_reduced` and :func:`gd_reduced` are the kernels that Algorithms 1 and 2
+(:mod:`onerank.deflation`) and the book's variants (:mod:`onerank.variants`) call on
+each residual; :func:`initial_point` is the authors' starting point.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _validate
-from .rowspace import RowSpace
+from .rowspace import RowSpace, train_error
 
 
 # --------------------------------------------------------------------------- exact
@@ -43,18 +48,28 @@ def exact(Y, X) -> tuple[np.ndarray, np.ndarray]:
     Y, X = _validate.regression_pair(Y, X)
     rs = RowSpace(X)
     Z, _ = rs.coordinates(Y)
-    return _exact_reduced(Z, rs)
+    return exact_reduced(Z, rs)
 
 
-def _exact_reduced(Z: np.ndarray, rs: RowSpace) -> tuple[np.ndarray, np.ndarray]:
-    """Exact rank-1 minimiser from row-space coordinates Z (m x s)."""
+def exact_reduced(Z: np.ndarray, rs: RowSpace) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`exact` from the row-space coordinates of Y.
+
+    Parameters
+    ----------
+    Z : (m, s) array, ``rs.coordinates(Y)[0]``.
+    rs : RowSpace of X (d x n).
+
+    Returns
+    -------
+    a : (d,) array, b : (m,) array, as :func:`exact` returns them.
+    """
     m, d = Z.shape[0], rs.U.shape[0]
     if rs.rank == 0 or not np.any(Z):
         return np.zeros(d), np.zeros(m)
     u, sig, wt = np.linalg.svd(Z, full_matrices=False)
     root = np.sqrt(sig[0])
     b = root * u[:, 0]
-    # a^T X = root * v^T with v = Vt^T w  <=>  a^T B = root * w^T  <=>  a = U diag(1/s) w * root
+    # a^T X = root * v^T with v = Vt^T w  <=>  a^T US = root * w^T  <=>  a = U diag(1/s) w * root
     a = rs.U @ (wt[0] / rs.s) * root
     return a, b
 
@@ -113,16 +128,29 @@ def gd(
     steps = _validate.integer(steps, "steps", minimum=0)
     rs = RowSpace(X)
     Z, outside_sq = rs.coordinates(Y)
-    a0, b0 = _initial_point(init, seed, d, m)
-    eta_a, eta_b = _step_sizes(eta)
+    a0, b0 = initial_point(init, seed, d, m)
+    eta_a, eta_b = _validate.step_sizes(eta)
     tol = 0.0 if tol is None else _validate.real(tol, "tol", nonnegative=True)
-    a, b, objectives = _gd_reduced(Z, outside_sq, rs.B, steps, a0, b0, eta_a, eta_b, tol)
+    a, b, objectives = gd_reduced(Z, outside_sq, rs.US, steps, a0, b0, eta_a, eta_b, tol)
     if trace:
         return a, b, objectives
     return a, b
 
 
-def _initial_point(init, seed, d: int, m: int) -> tuple[np.ndarray, np.ndarray]:
+def initial_point(init, seed, d: int, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """The starting pair of eq. (5): ``init`` checked and copied, or the authors' choice.
+
+    Parameters
+    ----------
+    init : pair (a0 (d,), b0 (m,)) or None.
+    seed : int, numpy Generator or None. With ``init`` None, b0 ~ N(0, I/m) is drawn
+        from it (a Generator's draws continue) and a0 = 0.
+    d, m : int, the sizes of a and b.
+
+    Returns
+    -------
+    a0 : (d,) array, b0 : (m,) array.
+    """
     if init is not None:
         try:
             a0, b0 = init
@@ -130,48 +158,63 @@ def _initial_point(init, seed, d: int, m: int) -> tuple[np.ndarray, np.ndarray]:
             raise ValueError("init must be a pair (a0, b0) with a0 of shape (d,) and b0 of shape (m,)") from None
         return (_validate.vector(a0, "init[0] (a0)", size=d).copy(),
                 _validate.vector(b0, "init[1] (b0)", size=m).copy())
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = _validate.generator(seed)
     return np.zeros(d), rng.standard_normal(m) / np.sqrt(m)
 
 
-def _step_sizes(eta) -> tuple[float, float]:
-    if np.ndim(eta) == 0:
-        e = _validate.real(eta, "eta", positive=True)
-        return e, e
-    if len(eta) != 2:
-        raise ValueError(f"eta must be a positive float or a pair (eta_a, eta_b), got {eta!r}")
-    return (_validate.real(eta[0], "eta[0] (eta_a)", positive=True),
-            _validate.real(eta[1], "eta[1] (eta_b)", positive=True))
+def gd_reduced(Z, outside_sq, US, steps: int, a, b, eta_a: float, eta_b: float, tol: float = 0.0,
+               project=None):
+    """Eq. (5) in row-space coordinates: the kernel of :func:`gd` and of every solver.
 
+    With c = US^T a the reduced residual is Rt = Z - b c^T and
 
-def _gd_reduced(Z, outside_sq, B, steps, a, b, eta_a, eta_b, tol):
-    """Gradient descent in row-space coordinates.
-
-    Z (m x s), B (d x s). With c = B^T a the reduced residual is Rt = Z - b c^T and
-
-        grad_a = -B Rt^T b,     grad_b = -Rt c,     ||Y - b a^T X||_F^2 = ||Rt||_F^2 + outside_sq.
+        grad_a = -US Rt^T b,     grad_b = -Rt c,     ||Y - b a^T X||_F^2 = ||Rt||_F^2 + outside_sq.
 
     Rt is formed explicitly each step (rather than expanding ||Rt||^2 through
     inner products) so that the training error, which the early stop compares
-    to ``tol``, is accurate to float64 rounding even when it is small.
-    Returns (a, b, objectives) with objectives[t] = 1/2 ||Y - b_t a_t^T X||_F^2.
+    to ``tol``, is accurate to float64 rounding even when it is small. The inputs are
+    those :func:`gd` has checked; this function does not check them again.
+
+    Parameters
+    ----------
+    Z : (m, s) array, the coordinates of the residual the pair is fitted to.
+    outside_sq : float, its squared part outside the row space of X.
+    US : (d, s) array, :attr:`RowSpace.US` of X.
+    steps : int >= 0, the budget. a : (d,) array, b : (m,) array, the starting pair.
+    eta_a, eta_b : float > 0, the step sizes.
+    tol : float >= 0. Stop once an update changes ||Y - b a^T X||_F by less; 0 runs
+        every step.
+    project : callable ``(a, b) -> (a, b)``, optional, applied after every update
+        (projected gradient descent, as in :func:`onerank.variants.orthogonal`).
+
+    Returns
+    -------
+    a : (d,) array, b : (m,) array
+    objectives : (t + 1,) array, ``1/2 ||Y - b a^T X||_F^2`` after 0, 1, ..., t updates,
+        t <= steps the number made.
+
+    Raises
+    ------
+    FloatingPointError if the iterates overflow.
     """
     objectives = np.empty(steps + 1)
-    c = B.T @ a
+    c = US.T @ a
     Rt = Z - np.outer(b, c)
-    err_prev = np.sqrt(np.sum(Rt * Rt) + outside_sq)
+    err_prev = train_error(Rt, outside_sq)
     objectives[0] = 0.5 * err_prev**2
     t = 0
     with np.errstate(over="raise", invalid="raise"):
         try:
             while t < steps:
-                grad_a = -(B @ (Rt.T @ b))
+                grad_a = -(US @ (Rt.T @ b))
                 grad_b = -(Rt @ c)
                 a = a - eta_a * grad_a
                 b = b - eta_b * grad_b
-                c = B.T @ a
+                if project is not None:
+                    a, b = project(a, b)
+                c = US.T @ a
                 Rt = Z - np.outer(b, c)
-                err = np.sqrt(np.sum(Rt * Rt) + outside_sq)
+                err = train_error(Rt, outside_sq)
                 t += 1
                 objectives[t] = 0.5 * err**2
                 if abs(err_prev - err) < tol:

@@ -47,6 +47,30 @@ def write_json(path, obj: dict) -> None:
     atomic_write(path, lambda tmp: Path(tmp).write_text(text))
 
 
+#: Renamed fields of saved records: (section, old name, new name). Version 0.2 called the
+#: run size "scale"; records written before kept it as "profile".
+RENAMED = (("config", "profile", "scale"), ("run", "profile", "scale"))
+
+
+def migrate(record: dict) -> dict:
+    """A saved record with the fields of :data:`RENAMED` under their current names.
+
+    Only a run size ("quick" or "full") moves; any other value under an old name (the
+    paper's singular-value profile, say) stays where it is. The record is changed in
+    place and returned.
+    """
+    for section, old, new in RENAMED:
+        part = record.get(section)
+        if isinstance(part, dict) and old in part and new not in part and part[old] in ("quick", "full"):
+            part[new] = part.pop(old)
+    return record
+
+
+def read_json(path) -> dict:
+    """One saved record, parsed and :func:`migrate`-d."""
+    return migrate(json.loads(Path(path).read_text()))
+
+
 def read_jsons(folder, pattern: str = "*.json") -> dict[str, dict]:
     """{relative path without suffix: parsed JSON} for the files under ``folder`` matching
     ``pattern`` (recursively, sorted by path; hidden files and folders, such as unfinished
@@ -54,7 +78,7 @@ def read_jsons(folder, pattern: str = "*.json") -> dict[str, dict]:
     folder = Path(folder)
     if not folder.is_dir():
         return {}
-    return {str(p.relative_to(folder).with_suffix("")): json.loads(p.read_text())
+    return {str(p.relative_to(folder).with_suffix("")): read_json(p)
             for p in sorted(folder.rglob(pattern))
             if not any(part.startswith(".") for part in p.relative_to(folder).parts)}
 

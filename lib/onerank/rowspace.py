@@ -7,10 +7,25 @@ thin SVD ``X = U_x diag(s_x) Vt_x`` (numerical rank ``s``), split any Y as
 
 The second part is orthogonal to everything the model can fit, so
 
-    ||Y - b a^T X||_F^2 = ||Z - b (a^T B)||_F^2 + ||Y (I - P)||_F^2,   B = U_x diag(s_x)  (d x s).
+    ||Y - b a^T X||_F^2 = ||Z - b (a^T US)||_F^2 + ||Y (I - P)||_F^2,   US = U_x diag(s_x)  (d x s).
 
 The rank-1 problem therefore lives in an m x s matrix instead of m x n, exactly
-(no Gram matrix X X^T is formed, so no condition number is squared).
+(no Gram matrix X X^T is formed, so no condition number is squared). For r components,
+the columns of A (d x r) and F (m x r) holding the a_k and b_k, the same identity gives
+the training error ||Y - F A^T X||_F from :meth:`RowSpace.residual` and :func:`train_error`.
+
+Examples
+--------
+>>> import numpy as np
+>>> from onerank.rowspace import RowSpace, train_error
+>>> rng = np.random.default_rng(0)
+>>> X, Y = rng.standard_normal((3, 20)), rng.standard_normal((4, 20))
+>>> A, F = rng.standard_normal((3, 2)), rng.standard_normal((4, 2))
+>>> rs = RowSpace(X)
+>>> Z, outside_sq = rs.coordinates(Y)
+>>> direct = np.linalg.norm(Y - F @ A.T @ X)
+>>> bool(np.isclose(train_error(rs.residual(Z, A, F), outside_sq), direct, rtol=1e-12))
+True
 """
 
 from __future__ import annotations
@@ -28,7 +43,7 @@ class RowSpace:
     U : (d, s) orthonormal columns spanning the column space of X.
     s : (s,) positive singular values of X, largest first.
     Vt : (s, n) orthonormal rows spanning the row space of X.
-    B : (d, s) ``U * s``, so that ``a @ X @ Vt.T == a @ B``.
+    US : (d, s) ``U * s``, so that ``a @ X @ Vt.T == a @ US``.
     rank : int, the number s of singular values above ``tol``.
     tol : float, default ``s_max * max(d, n) * eps`` (numpy's matrix_rank rule).
     """
@@ -42,7 +57,7 @@ class RowSpace:
         self.shape = X.shape
         self.tol = float(tol)
         self.U, self.s, self.Vt = U[:, keep], s[keep], Vt[keep]
-        self.B = self.U * self.s
+        self.US = self.U * self.s
         self.rank = int(keep.sum())
 
     def coordinates(self, Y) -> tuple[np.ndarray, float]:
@@ -59,7 +74,36 @@ class RowSpace:
         outside_sq = float(np.sum((Y - Z @ self.Vt) ** 2))
         return Z, outside_sq
 
+    def residual(self, Z, A, F) -> np.ndarray:
+        """Coordinates of the residual ``Y - F A^T X`` from those of Y.
+
+        Parameters
+        ----------
+        Z : (m, s) array, ``coordinates(Y)[0]``.
+        A : (d, r) array, the a_k as columns. F : (m, r) array, the b_k as columns.
+
+        Returns
+        -------
+        (m, s) array, ``Z - F (US^T A)^T``.
+        """
+        return Z - F @ (self.US.T @ A).T
+
     def project(self, Y) -> np.ndarray:
         """The orthogonal projection ``Y P`` of Y (m x n) onto the row space of X."""
         Z, _ = self.coordinates(Y)
         return Z @ self.Vt
+
+
+def train_error(R, outside_sq: float) -> float:
+    """The training error ||Y - W X||_F from the coordinates R (m, s) of the residual.
+
+    Parameters
+    ----------
+    R : (m, s) array, e.g. :meth:`RowSpace.residual`.
+    outside_sq : float, ``||Y (I - P)||_F^2`` from :meth:`RowSpace.coordinates`.
+
+    Returns
+    -------
+    float, ``sqrt(||R||_F^2 + outside_sq)``.
+    """
+    return float(np.sqrt(np.sum(R * R) + outside_sq))

@@ -13,7 +13,7 @@ from its saved numbers. :func:`write` runs one figure and saves ``<name>.json``,
 interrupted by a closed Colab tab resumes where it stopped); it backs the
 command ``python -m onerank synthetic <figure> --setting code|paper --out DIR``.
 
-All gradient runs go through :func:`onerank.batched.deflate` (trials and
+All gradient runs go through :func:`onerank.batched.deflate_many` (trials and
 schedules vectorised, on the torch device of :func:`onerank.config.device`).
 """
 
@@ -106,8 +106,8 @@ SETTINGS = {
 }
 
 
-def setting(name: str, *, profile: str | None = None) -> Setting:
-    """The setting ``name`` sized for the run profile (default :func:`onerank.config.profile`).
+def setting(name: str, *, scale: str | None = None) -> Setting:
+    """The setting ``name`` sized for the run size (default :func:`onerank.config.scale`).
 
     ``full`` returns it as in :data:`SETTINGS`. ``quick`` keeps the code setting's sizes
     (it runs in seconds) with 41 alphas and 5 sparse trials, and shrinks the paper setting
@@ -115,9 +115,9 @@ def setting(name: str, *, profile: str | None = None) -> Setting:
     """
     if name not in SETTINGS:
         raise ValueError(f"setting must be one of {sorted(SETTINGS)}, got {name!r}")
-    profile = profile or config.profile()
+    scale = scale or config.scale()
     s = SETTINGS[name]
-    if profile == "full":
+    if scale == "full":
         return s
     if name == "code":
         return replace(s, alphas=41, sparse_trials=5)
@@ -138,8 +138,8 @@ def problem(s: Setting, *, trial: int = 0, profile: str = "exponential", noise: 
 
 
 def _run(s: Setting, probs, budgets, *, seeds=None, trace=False, exact=True, progress=False):
-    """batched.deflate over problems x budgets (schedules); seeds default to the trial numbers."""
-    return batched.deflate(
+    """batched.deflate_many over problems x budgets (schedules); seeds default to the trial numbers."""
+    return batched.deflate_many(
         np.stack([p.Y for p in probs]), np.stack([p.X for p in probs]), budgets,
         W_star=np.stack([p.W_star for p in probs]),
         seeds=np.arange(len(probs)) if seeds is None else seeds, eta=s.eta,
@@ -476,7 +476,7 @@ FIGURES = {
 
 
 # ============================================================== saving
-def write(figure: str, setting_name: str, out: str | os.PathLike, *, profile: str = "full",
+def write(figure: str, setting_name: str, out: str | os.PathLike, *, scale: str = "full",
           force: bool = False) -> dict:
     """Run one figure's experiment and save ``out/<setting>/<figure>.{json,png,pdf}``.
 
@@ -485,17 +485,17 @@ def write(figure: str, setting_name: str, out: str | os.PathLike, *, profile: st
     """
     if figure not in FIGURES:
         raise ValueError(f"figure must be one of {sorted(FIGURES)}, got {figure!r}")
-    s = setting(setting_name, profile=profile)
+    s = setting(setting_name, scale=scale)
     folder = Path(out) / setting_name
     target = folder / f"{figure}.json"
     if target.exists() and not force:
-        res = json.loads(target.read_text())
+        res = results.read_json(target)
     else:
         start = time.perf_counter()
         res = FIGURES[figure][0](s)
-        res["run"] = {**results.provenance(), "profile": profile, "wall_seconds": time.perf_counter() - start,
+        res["run"] = {**results.provenance(), "scale": scale, "wall_seconds": time.perf_counter() - start,
                       "command": f"python -m onerank synthetic {figure} --setting {setting_name} "
-                                 f"--profile {profile} --out {out}"}
+                                 f"--scale {scale} --out {out}"}
         results.atomic_write(target, lambda tmp: Path(tmp).write_text(json.dumps(res, indent=1)))
     plt = _plt()
     for ext in ("png", "pdf"):

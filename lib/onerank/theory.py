@@ -301,7 +301,7 @@ def measure(result, Y, X) -> CascadeMeasurement:
         residual_sigma.append(np.linalg.svd(Zk, compute_uv=False))
         a_s, b_s = result.exact_components[k]
         ideal_piece = sz[k] * np.outer(Uz[:, k], Wt[k]) if k < sz.size else np.zeros_like(Z)
-        change[k] = np.linalg.norm(np.outer(b_s, rs.B.T @ a_s) - ideal_piece)
+        change[k] = np.linalg.norm(np.outer(b_s, rs.US.T @ a_s) - ideal_piece)
         a, b = result.components[k]
         delta_X[k] = np.linalg.norm(np.outer(b, a @ X) - np.outer(b_s, a_s @ X))
         ideal = ideal - ideal_piece
@@ -349,7 +349,7 @@ def gaussian_singular_values(m: int, n: int, trials: int, *, seed=0, batch: int 
     n = _validate.integer(n, "n", minimum=1)
     trials = _validate.integer(trials, "trials", minimum=1)
     batch = _validate.integer(batch, "batch", minimum=1)
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = _validate.generator(seed)
     out = [np.linalg.svd(rng.standard_normal((min(batch, trials - i), m, n)), compute_uv=False)
            for i in range(0, trials, batch)]
     return np.concatenate(out)

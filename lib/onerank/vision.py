@@ -244,7 +244,7 @@ def sequential_adaptive(base: nn.Module, new, total: int, components: int, *, st
                         share: float = 1.0, floor: int = 1, validation: float = 0.1, batch: int = 64,
                         lr: float = 1e-3, seed: int = 0, amp: bool | None = None) -> dict:
     """Sequential rank-1 LoRA with epoch budgets chosen while it trains, from a total of
-    ``total`` epochs: the rule of :func:`onerank.deflation.deflate_adaptive`, on epochs.
+    ``total`` epochs: the rule of :func:`onerank.variants.adaptive`, on epochs.
 
     A seeded share ``validation`` of the training images is held out (:func:`holdout`);
     the rest is trained on. Component k first trains ``ceil(share * left / (components - k))``

@@ -1,6 +1,6 @@
 """The vision experiments as a resumable sweep: every run one JSON file.
 
-``python -m onerank vision all --profile full --out results/vision`` reruns the image
+``python -m onerank vision all --scale full --out results/vision`` reruns the image
 experiments of the paper's Section 5.2, with the protocol of the authors' code, for every
 dataset it can load and writes, per dataset,
 
@@ -37,11 +37,11 @@ import torch
 
 from . import config, data, results, schedules, vision
 
-#: Sizes and schedules of the two profiles. ``train_limit``: training images per split
-#: (None: all). The full profile is the authors' code's protocol at full size: every training
+#: Sizes and schedules of the two run sizes (scales). ``train_limit``: training images per split
+#: (None: all). The full scale is the authors' code's protocol at full size: every training
 #: image of the files found (the recorded CIFAR-10 runs read a 4,000-image subset); quick is
 #: the chapter's CPU size.
-PROFILES = {
+SCALES = {
     "quick": dict(seeds=3, train_limit={"mnist": (12000, 6000)}, pretrain_epochs={"mnist": 3},
                   seq_epochs=(2, 2, 2), joint_epochs=(), grid=(1, 3, 5), totals=(6, 12),
                   alphas=(-1.0, 0.0, 1.0, 2.0), online_epochs=2, online_max_rank=6, threshold=0.005),
@@ -66,10 +66,10 @@ def matched_joint_epochs(features: int, classes: int, samples: int, seq_epochs) 
                         / vision.lora_flops(sh, samples, 1, ranks=3)))
 
 
-def _load(name: str, profile: str, device: str):
+def _load(name: str, scale: str, device: str):
     ds = data.load(name, download=True)
     old, new = ds.split()
-    lim_old, lim_new = PROFILES[profile]["train_limit"].get(name, (None, None))
+    lim_old, lim_new = SCALES[scale]["train_limit"].get(name, (None, None))
     return ds, ds.subset(old, train_limit=lim_old).to(device), ds.subset(new, train_limit=lim_new).to(device)
 
 
@@ -88,10 +88,10 @@ def _base(name, old, seed, epochs, out: Path, device):
     return model, wall
 
 
-def plan(profile: str, names, experiments, seeds, totals=None) -> list[tuple[str, str, int, dict]]:
+def plan(scale: str, names, experiments, seeds, totals=None) -> list[tuple[str, str, int, dict]]:
     """The runs of a sweep in execution order: (dataset, experiment, seed, parameters).
-    ``totals``: the epoch totals of the alpha and adaptive runs (default the profile's)."""
-    p = PROFILES[profile]
+    ``totals``: the epoch totals of the alpha and adaptive runs (default the scale's)."""
+    p = SCALES[scale]
     totals = p["totals"] if totals is None else totals
     order = [e for e in EXPERIMENTS if e in experiments]
     runs = []
@@ -114,23 +114,23 @@ def run_file(name: str, exp: str, seed: int, params: dict) -> str:
     return f"{name}/{exp}-s{seed}.json"
 
 
-def run(out, *, profile: str = "full", datasets=None, experiments=None, seeds=None, totals=None,
+def run(out, *, scale: str = "full", datasets=None, experiments=None, seeds=None, totals=None,
         force: bool = False, progress: bool = True, device: str | None = None) -> list[Path]:
     """Run (or resume) the sweep; returns the JSON files written in this call.
 
     Parameters
     ----------
     out : folder of the results (``results/vision`` for the recorded run).
-    profile : "quick" or "full" (:data:`PROFILES`).
+    scale : "quick" or "full" (:data:`SCALES`).
     datasets : names to run (default: those of mnist, cifar10, cifar100 that load; a
         dataset named explicitly that cannot be loaded raises FileNotFoundError).
     experiments : subset of :data:`EXPERIMENTS` (default all).
-    seeds : int, the number of seeds 0..seeds-1 (default the profile's).
-    totals : epoch totals of the alpha and adaptive runs (default the profile's), each >= 3.
+    seeds : int, the number of seeds 0..seeds-1 (default the scale's).
+    totals : epoch totals of the alpha and adaptive runs (default the scale's), each >= 3.
     force : rerun runs whose files exist.
     """
-    if profile not in PROFILES:
-        raise ValueError(f"profile must be one of {sorted(PROFILES)}, got {profile!r}")
+    if scale not in SCALES:
+        raise ValueError(f"scale must be one of {sorted(SCALES)}, got {scale!r}")
     experiments = list(EXPERIMENTS if experiments is None else experiments)
     bad = [e for e in experiments if e not in EXPERIMENTS]
     if bad:
@@ -139,7 +139,7 @@ def run(out, *, profile: str = "full", datasets=None, experiments=None, seeds=No
         raise ValueError(f"seeds must be >= 1, got {seeds}")
     if totals is not None and (not totals or any(int(T) != T or T < 3 for T in totals)):
         raise ValueError(f"totals must be integers >= 3 (one epoch for each of 3 components), got {totals}")
-    p = PROFILES[profile]
+    p = SCALES[scale]
     seeds = range(int(seeds) if seeds is not None else p["seeds"])
     out = Path(out)
     device = device or config.device()
@@ -150,16 +150,16 @@ def run(out, *, profile: str = "full", datasets=None, experiments=None, seeds=No
     loaded = {}
     for name in datasets or ("mnist", "cifar10", "cifar100"):
         try:
-            loaded[name] = _load(name, profile, device)
+            loaded[name] = _load(name, scale, device)
         except FileNotFoundError as err:
             if datasets:
                 raise
             print(f"{name}: skipped, not available ({str(err)[:120]}...)")
     written = []
-    runs = plan(profile, list(loaded), experiments, seeds, None if totals is None else [int(T) for T in totals])
+    runs = plan(scale, list(loaded), experiments, seeds, None if totals is None else [int(T) for T in totals])
     todo = [r for r in runs if force or not (out / run_file(*r)).exists()]
     print(f"{len(runs)} runs in the sweep, {len(runs) - len(todo)} already saved, {len(todo)} to do "
-          f"(profile {profile}, device {device})", flush=True)
+          f"(scale {scale}, device {device})", flush=True)
     bases = {}
     for name, exp, seed, params in config.progress(todo, enabled=progress, desc="vision runs"):
         ds, old, new = loaded[name]
@@ -168,7 +168,7 @@ def run(out, *, profile: str = "full", datasets=None, experiments=None, seeds=No
             bases[(name, seed)] = _base(name, old, seed, epochs, out, device)
         base, base_wall = bases[(name, seed)]
         start = time.perf_counter()
-        cfg = {"dataset": name, "experiment": exp, "seed": seed, "profile": profile, "source": ds.source,
+        cfg = {"dataset": name, "experiment": exp, "seed": seed, "scale": scale, "source": ds.source,
                "train_old": old.x_train.shape[0], "train_new": new.x_train.shape[0],
                "test_new": new.x_test.shape[0], "pretrain_epochs": epochs, "amp": amp_default, **params}
         metrics = _experiment(exp, base, old, new, seed, params, p, base_wall)
@@ -176,7 +176,7 @@ def run(out, *, profile: str = "full", datasets=None, experiments=None, seeds=No
             cfg["amp"] = False
         target = out / run_file(name, exp, seed, params)
         results.save_run(target, cfg, metrics, wall_seconds=time.perf_counter() - start, device=device,
-                         command=f"python -m onerank vision {exp} --profile {profile} --out {out} --datasets {name}"
+                         command=f"python -m onerank vision {exp} --scale {scale} --out {out} --datasets {name}"
                                  f" --seeds {seed + 1}" + (f" --totals {params['total']}" if "total" in params else ""))
         written.append(target)
     return written
