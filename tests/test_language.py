@@ -147,3 +147,7 @@ def test_language_sweep_writes_and_resumes(minilm, small, tmp_path, monkeypatch)
     assert list(language_sweep.load(tmp_path)) == ["minilm"]
     with pytest.raises(ValueError, match="model"):
         language_sweep.run(tmp_path, scale="quick", model="bert-large")
+
+
+def test_every_language_experiment_has_one_function():
+    assert tuple(language_sweep.EXPERIMENT_RUNS) == language_sweep.EXPERIMENTS

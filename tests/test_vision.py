@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from onerank import data, lora, vision
+from onerank import data, lora, training, vision
 
 
 def _toy(n=600, features=20, classes=4, seed=0):
@@ -166,9 +166,9 @@ def test_adaptive_epochs_limits_and_errors():
 def test_autocast_is_bfloat16_on_request_and_off_by_default_on_cpu():
     layer = torch.nn.Linear(4, 3)
     x = torch.randn(2, 4)
-    with vision.autocast("cpu"):
+    with training.autocast("cpu"):
         assert layer(x).dtype == torch.float32            # default: mixed precision on cuda only
-    with vision.autocast("cpu", True):
+    with training.autocast("cpu", True):
         assert layer(x).dtype == torch.bfloat16
 
 
@@ -188,3 +188,27 @@ def test_mixed_precision_does_not_change_the_toy_results_materially():
         p16 = runs[True]["model"](x).softmax(1)
     assert (p32.argmax(1) == p16.argmax(1)).float().mean() >= 0.97
     assert not torch.equal(p32, p16)                      # bfloat16 was really in effect
+
+
+def test_training_checks_the_budget_before_any_work():
+    model = vision.mlp(4, 3, 8)
+    x, y = torch.zeros(5, 4), torch.zeros(5, dtype=torch.long)
+    for bad in ({"epochs": -1}, {"epochs": 1.5}, {"epochs": 1, "batch": 0}):
+        with pytest.raises(ValueError, match="epochs must be an integer >= 0 and batch an integer >= 1"):
+            vision.train(model, model.parameters(), x, y, **{"epochs": 1, **bad})
+    with pytest.raises(ValueError, match="params is empty"):
+        vision.train(model, [], x, y, epochs=1)
+
+
+def test_batched_evaluation_matches_one_pass():
+    torch.manual_seed(0)
+    model = vision.mlp(6, 4, 16, seed=1)
+    x, y = torch.randn(50, 6), torch.randint(0, 4, (50,))
+    with torch.no_grad():
+        logits = model(x)
+    whole_acc = int((logits.argmax(1) == y).sum()) / 50
+    whole_loss = float(torch.nn.functional.cross_entropy(logits, y))
+    for batch in (1, 7, 50, 1000):                   # the last batch shorter, or one batch for all
+        assert vision.accuracy(model, x, y, batch=batch) == pytest.approx(whole_acc, abs=1e-12)
+        assert vision.loss(model, x, y, batch=batch) == pytest.approx(whole_loss, rel=1e-5)  # float32 sums
+    assert training.mean_over_batches(model, [], lambda part: 1.0, count=0, device="cpu") == 0.0

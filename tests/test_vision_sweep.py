@@ -94,3 +94,7 @@ def test_a_dataset_named_but_missing_is_an_error(tmp_path, monkeypatch):
     monkeypatch.setattr(data, "_torchvision", lambda *a, **k: (_ for _ in ()).throw(OSError("offline")))
     with pytest.raises(FileNotFoundError, match="cifar100"):
         vision_sweep.run(tmp_path / "out", scale="quick", datasets=["cifar100"], progress=False)
+
+
+def test_every_experiment_has_one_function():
+    assert tuple(vision_sweep.EXPERIMENT_RUNS) == vision_sweep.EXPERIMENTS

@@ -37,7 +37,7 @@ import torch
 from torch import nn
 
 from . import config, lora
-from .vision import autocast
+from .training import autocast, check_budget, mean_over_batches
 
 #: name -> where the weights come from, the adapted projections (name suffixes), and the
 #: modules that a classification head adds on top (randomly initialised).
@@ -247,11 +247,7 @@ def train(model: nn.Module, params, data: Encoded, steps: int, *, batch: int = 3
     """AdamW on cross-entropy for ``steps`` steps; the optimiser and its linear decay to 0
     restart at every epoch, as in the authors' per-epoch Trainer runs. Returns the mean
     loss of each (possibly partial) epoch. Dropout is on (train mode), as there."""
-    if steps < 0 or batch < 1:
-        raise ValueError(f"steps must be >= 0 and batch >= 1, got steps={steps}, batch={batch}")
-    params = list(params)
-    if not params:
-        raise ValueError("params is empty: nothing to train")
+    params = check_budget(steps, params, name="steps", batch=batch)
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)                          # dropout draws from the global generator
     per_epoch = steps_per_epoch(len(data), batch)
@@ -277,17 +273,16 @@ def train(model: nn.Module, params, data: Encoded, steps: int, *, batch: int = 3
     return losses
 
 
-@torch.no_grad()
 def accuracy(model: nn.Module, data: Encoded, *, batch: int = 128, amp: bool | None = None) -> float:
-    """Share of sentences whose arg-max prediction equals the label (dropout off)."""
-    model.eval()
-    order = torch.argsort(data.lengths.cpu())
-    correct = 0
-    for idx in order.to(data.ids.device).split(batch):
-        with autocast(data.ids.device, amp):
-            pred = _forward(model, data, idx).argmax(1)
-        correct += int((pred == data.labels[idx]).sum())
-    return correct / max(1, len(data))
+    """Share of sentences whose arg-max prediction equals the label (dropout off); batches
+    of similar lengths, so that little padding is computed."""
+    order = torch.argsort(data.lengths.cpu()).to(data.ids.device)
+
+    def correct(idx):
+        return (_forward(model, data, idx).argmax(1) == data.labels[idx]).sum()
+
+    return mean_over_batches(model, order.split(batch), correct, count=len(data), device=data.ids.device,
+                             amp=amp)
 
 
 def _prepare(base, name: str, head: str, init_std: float):

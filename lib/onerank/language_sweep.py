@@ -20,9 +20,7 @@ one epoch per component); the quick scale is the chapter's CPU size.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
-
 
 from . import config, language, results, schedules
 
@@ -43,9 +41,120 @@ def matched_joint_steps(model, name: str, tokens_per_step: float, steps) -> list
             for k in range(len(steps))]
 
 
+def plan(scale: str, experiments, heads, seeds) -> list[tuple[str, str, int, int | None]]:
+    """The runs of a sweep in execution order: (experiment, head, seed, total components
+    of the alpha runs or None)."""
+    runs = []
+    for exp in experiments:
+        for head in heads:
+            for seed in seeds:
+                runs += ([(exp, head, seed, T) for T in SCALES[scale]["totals"]] if exp == "alpha"
+                         else [(exp, head, seed, None)])
+    return runs
+
+
+def run_file(model: str, exp: str, head: str, seed: int, total: int | None = None) -> str:
+    """Relative path of a run's JSON (see the module docstring)."""
+    return f"{model}/{exp}-{head}" + (f"-T{total}" if total is not None else "") + f"-s{seed}.json"
+
+
+def setup(name: str, device: str | None = None):
+    """The model and the encoded SST-2 of the probe, as the sweep and the chapter use them.
+
+    Parameters
+    ----------
+    name : a key of :data:`onerank.language.MODELS`. device : torch device (default
+        :func:`onerank.config.device`).
+
+    Returns
+    -------
+    base : the pretrained model with its classification head, on ``device``.
+    tokenizer : its tokenizer.
+    train, dev : :class:`onerank.language.Encoded` on ``device``, all training sentences
+        and the validation sentences.
+    """
+    device = device or config.device()
+    base, tokenizer = language.load_model(name, seed=0, device=device)
+    data = language.encoded_sst2(name, tokenizer)
+    return base, tokenizer, data["train"].to(device), data["dev"].to(device)
+
+
+def budget(train, scale: str) -> tuple[int, int, float]:
+    """(steps per epoch, steps per component, mean real tokens per step) of a training set
+    at the scale's ``component_epochs``."""
+    epoch = language.steps_per_epoch(len(train))
+    return epoch, max(1, round(SCALES[scale]["component_epochs"] * epoch)), train.tokens / epoch
+
+
+def _seq(base, name, train, dev, per_component, tps, T, p, common) -> dict:
+    steps = [per_component] * 3
+    res = language.sequential(base, name, train, dev, steps, **common)
+    return {"steps": steps, "accuracy": res["accuracy"],
+            "flops": [language.flops(base, name, tps, steps[:k + 1]) for k in range(3)]}
+
+
+def _joint(base, name, train, dev, per_component, tps, T, p, common) -> dict:
+    steps = [per_component] * 3
+    matched = matched_joint_steps(base, name, tps, steps)
+    runs = {str(t): {"accuracy": language.joint(base, name, train, dev, 3, t, **common)["accuracy"],
+                     "flops": language.flops(base, name, tps, t, ranks=3)}
+            for t in sorted({*matched, sum(steps)})}
+    return {"matched_steps": matched, "same_steps": sum(steps), "runs": runs}
+
+
+def alpha_family(base, name: str, train, dev, total: int, alphas, tokens_per_step: float,
+                 **common) -> list[dict]:
+    """Sequential rank-1 LoRA with the alpha-family split of ``total`` steps, per alpha.
+
+    Parameters
+    ----------
+    base, name, train, dev : as for :func:`onerank.language.sequential`.
+    total : int, optimiser steps over three components (a component may get none).
+    alphas : the exponents (:func:`onerank.schedules.allocate`, floor 0).
+    tokens_per_step : float, for the FLOPs. **common : ``head``, ``lr``, ``seed``.
+
+    Returns
+    -------
+    list of {"alpha", "steps", "accuracy" (after each component), "flops"} per alpha;
+    alphas that give the same split share one run.
+    """
+    done, rows = {}, []
+    for a in alphas:
+        split = tuple(int(x) for x in schedules.allocate(total, 3, a, floor=0))
+        if split not in done:
+            done[split] = language.sequential(base, name, train, dev, split, **common)["accuracy"]
+        rows.append({"alpha": a, "steps": list(split), "accuracy": done[split],
+                     "flops": language.flops(base, name, tokens_per_step, list(split))})
+    return rows
+
+
+def _alpha(base, name, train, dev, per_component, tps, T, p, common) -> dict:
+    total = T * per_component
+    rows = alpha_family(base, name, train, dev, total, p["alphas"], tps, **common)
+    return {"total_steps": total, "schedules": rows,
+            "joint": {"steps": total, "accuracy": language.joint(base, name, train, dev, 3, total,
+                                                                 **common)["accuracy"],
+                      "flops": language.flops(base, name, tps, total, ranks=3)}}
+
+
+#: experiment -> the function that makes its metrics (see the module docstring).
+EXPERIMENT_RUNS = {"seq": _seq, "joint": _joint, "alpha": _alpha}
+
+
 def run(out, *, scale: str = "full", model: str | None = None, experiments=None, heads=None, seeds=None,
         force: bool = False, progress: bool = True, device: str | None = None) -> list[Path]:
-    """Run (or resume) the sweep; returns the JSON files written in this call."""
+    """Run (or resume) the sweep; returns the JSON files written in this call.
+
+    Parameters
+    ----------
+    out : folder of the results (``results/language`` for a recorded run).
+    scale : "quick" or "full" (:data:`SCALES`). model : a key of
+        :data:`onerank.language.MODELS` (default the scale's).
+    experiments : subset of :data:`EXPERIMENTS` (default all). heads : subset of
+        ("frozen", "trainable") (default the scale's). seeds : int, seeds 0..seeds-1.
+    force : rerun runs whose files exist. progress : show a progress bar.
+    device : torch device (default :func:`onerank.config.device`).
+    """
     if scale not in SCALES:
         raise ValueError(f"scale must be one of {sorted(SCALES)}, got {scale!r}")
     p = dict(SCALES[scale])
@@ -63,68 +172,32 @@ def run(out, *, scale: str = "full", model: str | None = None, experiments=None,
         raise ValueError(f"seeds must be >= 1, got {seeds}")
     seeds = range(int(seeds) if seeds is not None else p["seeds"])
     out, device = Path(out), device or config.device()
-    folder = out / name
+    runs = [results.Run(out / run_file(name, exp, head, seed, T),
+                        {"model": name, "source": language.MODELS[name]["source"], "experiment": exp,
+                         "head": head, "seed": seed, "scale": scale, **({"total_components": T} if T else {})},
+                        f"python -m onerank language {exp} --scale {scale} --model {name} --out {out}"
+                        f" --heads {head} --seeds {seed + 1}")
+            for exp, head, seed, T in plan(scale, experiments, heads, seeds)]
+    loaded = {}                                     # the model is loaded only if a run is to do
 
-    units = []
-    for exp in experiments:
-        for head in heads:
-            for seed in seeds:
-                if exp == "alpha":
-                    units += [(exp, head, seed, T, folder / f"alpha-{head}-T{T}-s{seed}.json") for T in p["totals"]]
-                else:
-                    units.append((exp, head, seed, None, folder / f"{exp}-{head}-s{seed}.json"))
-    todo = [u for u in units if force or not u[-1].exists()]
-    print(f"{len(units)} runs in the sweep, {len(units) - len(todo)} already saved, {len(todo)} to do "
-          f"(scale {scale}, model {name}, device {device})", flush=True)
-    if not todo:
-        return []
-    base, tokenizer = language.load_model(name, seed=0, device=device)
-    data = language.encoded_sst2(name, tokenizer)
-    train_all, dev = data["train"].to(device), data["dev"].to(device)
-    written = []
-    for exp, head, seed, T, target in config.progress(todo, enabled=progress, desc="language runs"):
-        train = train_all.subset(p["train"], seed=seed)
-        epoch = language.steps_per_epoch(len(train))
-        per_component = max(1, round(p["component_epochs"] * epoch))
-        tps = train.tokens / epoch                                  # mean real tokens per step
-        language.reset_head(base, name, seed)
-        common = dict(head=head, lr=p["lr"], seed=seed)
-        start = time.perf_counter()
-        if exp == "seq":
-            steps = [per_component] * 3
-            res = language.sequential(base, name, train, dev, steps, **common)
-            metrics = {"steps": steps, "accuracy": res["accuracy"],
-                       "flops": [language.flops(base, name, tps, steps[:k + 1]) for k in range(3)]}
-        elif exp == "joint":
-            steps = [per_component] * 3
-            matched = matched_joint_steps(base, name, tps, steps)
-            counts = sorted({*matched, sum(steps)})
-            metrics = {"matched_steps": matched, "same_steps": sum(steps),
-                       "runs": {str(t): {"accuracy": language.joint(base, name, train, dev, 3, t, **common)["accuracy"],
-                                         "flops": language.flops(base, name, tps, t, ranks=3)} for t in counts}}
-        else:
-            total = T * per_component
-            done, rows = {}, []
-            for a in p["alphas"]:
-                split = tuple(int(x) for x in schedules.allocate(total, 3, a, floor=0))
-                if split not in done:
-                    done[split] = language.sequential(base, name, train, dev, split, **common)["accuracy"]
-                rows.append({"alpha": a, "steps": list(split), "accuracy": done[split],
-                             "flops": language.flops(base, name, tps, list(split))})
-            metrics = {"total_steps": total, "schedules": rows,
-                       "joint": {"steps": total, "accuracy": language.joint(base, name, train, dev, 3, total,
-                                                                            **common)["accuracy"],
-                                 "flops": language.flops(base, name, tps, total, ranks=3)}}
-        cfg = {"model": name, "source": language.MODELS[name]["source"], "experiment": exp, "head": head,
-               "seed": seed, "scale": scale, "train_sentences": len(train), "dev_sentences": len(dev),
-               "steps_per_epoch": epoch, "steps_per_component": per_component, "lr": p["lr"], "batch": 32,
-               "weight_decay": 0.01, "max_length": 128, "amp": device.startswith("cuda"),
-               "tokens_per_step": tps, **({"total_components": T} if T else {})}
-        results.save_run(target, cfg, metrics, wall_seconds=time.perf_counter() - start, device=device,
-                         command=f"python -m onerank language {exp} --scale {scale} --model {name} --out {out}"
-                                 f" --heads {head} --seeds {seed + 1}")
-        written.append(target)
-    return written
+    def do(run):
+        if not loaded:
+            loaded["base"], _, loaded["train"], loaded["dev"] = setup(name, device)
+        base, dev = loaded["base"], loaded["dev"]
+        cfg = run.config
+        train = loaded["train"].subset(p["train"], seed=cfg["seed"])
+        epoch, per_component, tps = budget(train, scale)
+        language.reset_head(base, name, cfg["seed"])
+        common = dict(head=cfg["head"], lr=p["lr"], seed=cfg["seed"])
+        metrics = EXPERIMENT_RUNS[cfg["experiment"]](base, name, train, dev, per_component, tps,
+                                                     cfg.get("total_components"), p, common)
+        sizes = {"train_sentences": len(train), "dev_sentences": len(dev), "steps_per_epoch": epoch,
+                 "steps_per_component": per_component, "lr": p["lr"], "batch": 32, "weight_decay": 0.01,
+                 "max_length": 128, "amp": device.startswith("cuda"), "tokens_per_step": tps}
+        return sizes, metrics
+
+    return results.run_sweep(runs, do, force=force, progress=progress, desc="language runs", device=device,
+                             about=f"scale {scale}, model {name}, device {device}")
 
 
 def load(out) -> dict[str, dict[str, dict]]:

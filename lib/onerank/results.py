@@ -5,7 +5,8 @@ finished unit of work as one JSON file through :func:`atomic_write`: the data go
 temporary file in the same folder, which is then renamed over the target. A reader
 therefore sees either the old file or the complete new one, never half a file, and a
 sweep that is stopped (a closed Colab tab, a killed job) resumes by skipping the units
-whose files exist. :func:`provenance` is what each file records about how it was made.
+whose files exist. :func:`provenance` is what each file records about how it was made,
+and :func:`run_sweep` is the loop that the vision and language sweeps share.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import os
 import platform
 import subprocess
 import tempfile
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -126,3 +129,51 @@ def save_run(path, config: dict, metrics: dict, *, wall_seconds: float, command:
               "run": {**provenance(device), "wall_seconds": wall_seconds, "command": command}}
     write_json(path, record)
     return record
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run of a sweep: where its record goes and what the sweep knows before running it.
+
+    Attributes
+    ----------
+    path : Path, the record's JSON file.
+    config : dict, the record's ``config`` as planned (the run adds what it measures).
+    command : str, the command that makes this run alone, saved with the record.
+    """
+
+    path: Path
+    config: dict
+    command: str
+
+
+def run_sweep(runs, do, *, force: bool = False, progress: bool = True, desc: str = "runs",
+              device: str | None = None, about: str = "") -> list[Path]:
+    """Plan, skip what is saved, run, save atomically: the loop of every resumable sweep.
+
+    Parameters
+    ----------
+    runs : sequence of :class:`Run`, in execution order.
+    do : callable ``Run -> (config, metrics)``; ``config`` updates the run's planned
+        config (sizes of the data it loaded, say), ``metrics`` is what it measured.
+    force : rerun runs whose files exist.
+    progress : show a progress bar (:func:`onerank.config.progress`).
+    desc : the bar's label. device : recorded in each run's provenance.
+    about : said in the summary line printed first (scale, model, device).
+
+    Returns
+    -------
+    list of the JSON files written in this call, in order.
+    """
+    runs = list(runs)
+    todo = [r for r in runs if force or not Path(r.path).exists()]
+    print(f"{len(runs)} runs in the sweep, {len(runs) - len(todo)} already saved, {len(todo)} to do"
+          + (f" ({about})" if about else ""), flush=True)
+    written = []
+    for run in config.progress(todo, enabled=progress, desc=desc):
+        start = time.perf_counter()
+        extra, metrics = do(run)
+        save_run(run.path, {**run.config, **extra}, metrics, wall_seconds=time.perf_counter() - start,
+                 device=device, command=run.command)
+        written.append(Path(run.path))
+    return written

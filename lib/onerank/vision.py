@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from . import _validate, config, lora
+from .training import autocast, check_budget, mean_over_batches
 
 #: The names of the three linear layers of :func:`mlp`, all adapted by LoRA.
 LORA_LAYERS = ("0", "2", "4")
@@ -35,31 +36,18 @@ def mlp(in_features: int, classes: int, hidden: int = 512, *, seed: int = 0) -> 
                          nn.Linear(hidden, classes))
 
 
-def autocast(device, amp: bool | None = None):
-    """The mixed-precision context of every forward pass here: bfloat16 autocast when
-    ``amp`` is True, off when False; ``None`` (the default everywhere) means on for cuda
-    devices only. bfloat16 keeps float32's exponent range, so no loss scaling is needed."""
-    kind = torch.device(device).type
-    enabled = kind == "cuda" if amp is None else bool(amp)
-    return torch.autocast(kind, dtype=torch.bfloat16, enabled=enabled)
-
-
 def train(model: nn.Module, params, x, y, *, epochs: int, batch: int = 64, lr: float = 1e-3,
           seed: int = 0, amp: bool | None = None, stop=None) -> list[float]:
     """Adam on cross-entropy over (x, y) for ``epochs`` passes in shuffled batches.
 
     ``params`` are the tensors to optimise (a fresh Adam, as the authors do per component).
     x (N, D) and y (N,) should already be on the model's device. ``amp``: see
-    :func:`autocast` (parameters and optimiser state stay float32). ``stop``: optional
+    :func:`onerank.training.autocast` (parameters and optimiser state stay float32). ``stop``: optional
     callable, called after every epoch with the list of epoch losses so far; training
     ends early when it returns True (the optimiser keeps its state until then). Returns
     the mean loss of each epoch.
     """
-    if epochs < 0 or batch < 1:
-        raise ValueError(f"epochs must be >= 0 and batch >= 1, got epochs={epochs}, batch={batch}")
-    params = list(params)
-    if not params:
-        raise ValueError("params is empty: nothing to train")
+    params = check_budget(epochs, params, name="epochs", batch=batch)
     opt = torch.optim.Adam(params, lr=lr)
     loss_fn = nn.CrossEntropyLoss()
     gen = torch.Generator().manual_seed(seed)
@@ -84,28 +72,26 @@ def train(model: nn.Module, params, x, y, *, epochs: int, batch: int = 64, lr: f
     return losses
 
 
-@torch.no_grad()
+def _slices(n: int, batch: int):
+    return [slice(start, start + batch) for start in range(0, n, batch)]
+
+
 def loss(model: nn.Module, x, y, *, batch: int = 8192, amp: bool | None = None) -> float:
     """Mean cross-entropy of the model on (x, y) (all classes)."""
-    model.eval()
-    total = 0.0
-    for start in range(0, x.shape[0], batch):
-        with autocast(x.device, amp):
-            logits = model(x[start:start + batch]).float()
-        total += float(nn.functional.cross_entropy(logits, y[start:start + batch], reduction="sum"))
-    return total / max(1, x.shape[0])
+    def summed(s):
+        return nn.functional.cross_entropy(model(x[s]).float(), y[s], reduction="sum")
+
+    return mean_over_batches(model, _slices(x.shape[0], batch), summed, count=x.shape[0], device=x.device,
+                             amp=amp)
 
 
-@torch.no_grad()
 def accuracy(model: nn.Module, x, y, *, batch: int = 8192, amp: bool | None = None) -> float:
     """Share of rows of x whose arg-max prediction (over all classes) equals y."""
-    model.eval()
-    correct = 0
-    for start in range(0, x.shape[0], batch):
-        with autocast(x.device, amp):
-            logits = model(x[start:start + batch])
-        correct += int((logits.argmax(1) == y[start:start + batch]).sum())
-    return correct / max(1, x.shape[0])
+    def correct(s):
+        return (model(x[s]).argmax(1) == y[s]).sum()
+
+    return mean_over_batches(model, _slices(x.shape[0], batch), correct, count=x.shape[0], device=x.device,
+                             amp=amp)
 
 
 def pretrain(old, *, epochs: int = 10, batch: int = 64, lr: float = 1e-3, seed: int = 0,

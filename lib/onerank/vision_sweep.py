@@ -30,6 +30,7 @@ fills the main figures.
 
 from __future__ import annotations
 
+import inspect
 import time
 from pathlib import Path
 
@@ -155,89 +156,128 @@ def run(out, *, scale: str = "full", datasets=None, experiments=None, seeds=None
             if datasets:
                 raise
             print(f"{name}: skipped, not available ({str(err)[:120]}...)")
-    written = []
-    runs = plan(scale, list(loaded), experiments, seeds, None if totals is None else [int(T) for T in totals])
-    todo = [r for r in runs if force or not (out / run_file(*r)).exists()]
-    print(f"{len(runs)} runs in the sweep, {len(runs) - len(todo)} already saved, {len(todo)} to do "
-          f"(scale {scale}, device {device})", flush=True)
+    planned = plan(scale, list(loaded), experiments, seeds, None if totals is None else [int(T) for T in totals])
+    runs = []
+    for name, exp, seed, params in planned:
+        command = (f"python -m onerank vision {exp} --scale {scale} --out {out} --datasets {name}"
+                   f" --seeds {seed + 1}" + (f" --totals {params['total']}" if "total" in params else ""))
+        cfg = {"dataset": name, "experiment": exp, "seed": seed, "scale": scale, **params}
+        runs.append(results.Run(out / run_file(name, exp, seed, params), cfg, command))
     bases = {}
-    for name, exp, seed, params in config.progress(todo, enabled=progress, desc="vision runs"):
+
+    def do(run):
+        cfg = run.config
+        name, exp, seed = cfg["dataset"], cfg["experiment"], cfg["seed"]
         ds, old, new = loaded[name]
         epochs = p["pretrain_epochs"].get(name, PRETRAIN_EPOCHS)
         if (name, seed) not in bases:
             bases[(name, seed)] = _base(name, old, seed, epochs, out, device)
         base, base_wall = bases[(name, seed)]
-        start = time.perf_counter()
-        cfg = {"dataset": name, "experiment": exp, "seed": seed, "scale": scale, "source": ds.source,
-               "train_old": old.x_train.shape[0], "train_new": new.x_train.shape[0],
-               "test_new": new.x_test.shape[0], "pretrain_epochs": epochs, "amp": amp_default, **params}
-        metrics = _experiment(exp, base, old, new, seed, params, p, base_wall)
-        if exp == "precision":
-            cfg["amp"] = False
-        target = out / run_file(name, exp, seed, params)
-        results.save_run(target, cfg, metrics, wall_seconds=time.perf_counter() - start, device=device,
-                         command=f"python -m onerank vision {exp} --scale {scale} --out {out} --datasets {name}"
-                                 f" --seeds {seed + 1}" + (f" --totals {params['total']}" if "total" in params else ""))
-        written.append(target)
-    return written
+        params = {"total": cfg["total"]} if "total" in cfg else {}
+        metrics = EXPERIMENT_RUNS[exp](base, old, new, seed, params, p, base_wall)
+        sizes = {"source": ds.source, "train_old": old.x_train.shape[0], "train_new": new.x_train.shape[0],
+                 "test_new": new.x_test.shape[0], "pretrain_epochs": epochs,
+                 "amp": False if exp == "precision" else amp_default}
+        return sizes, metrics
+
+    return results.run_sweep(runs, do, force=force, progress=progress, desc="vision runs", device=device,
+                             about=f"scale {scale}, device {device}")
 
 
-def _experiment(exp, base, old, new, seed, params, p, base_wall) -> dict:
-    """The metrics of one run (see the module docstring for what each experiment is)."""
+def alpha_family(base, new, total: int, alphas, *, seed: int = 0, flops_shapes=None) -> list[dict]:
+    """Sequential rank-1 LoRA with the alpha-family split of ``total`` epochs, per alpha.
+
+    Parameters
+    ----------
+    base : the pretrained model (not modified). new : the new-class data, on its device.
+    total : int >= 3, epochs over three components. alphas : the exponents of the family
+        (:func:`onerank.schedules.allocate`, every component at least one epoch).
+    seed : int. flops_shapes : optional (in, out) shapes of the adapted layers; when
+        given, each row also holds its LoRA FLOPs.
+
+    Returns
+    -------
+    list of {"alpha", "epochs", "accuracy" (after each component)[, "flops"]}, one per
+    alpha; alphas that give the same split share one run.
+    """
+    done, rows = {}, []
+    for a in alphas:
+        ep = tuple(int(e) for e in schedules.allocate(total, 3, a, floor=1))
+        if ep not in done:
+            done[ep] = vision.sequential(base, new, ep, seed=seed)["accuracy"]
+        row = {"alpha": a, "epochs": list(ep), "accuracy": done[ep]}
+        if flops_shapes is not None:
+            row["flops"] = vision.lora_flops(flops_shapes, new.x_train.shape[0], ep)
+        rows.append(row)
+    return rows
+
+
+def _base_run(base, old, new, seed, params, p, base_wall) -> dict:
+    return {"old_accuracy": vision.accuracy(base, old.x_test, old.y_test),
+            "new_accuracy": vision.accuracy(base, new.x_test, new.y_test), "pretrain_seconds": base_wall}
+
+
+def _seq_run(base, old, new, seed, params, p, base_wall, *, amp=None) -> dict:
     sh = shapes(old.features, old.classes)
-    n = new.x_train.shape[0]
-    if exp == "base":
-        return {"old_accuracy": vision.accuracy(base, old.x_test, old.y_test),
-                "new_accuracy": vision.accuracy(base, new.x_test, new.y_test),
-                "pretrain_seconds": base_wall}
-    if exp in ("seq", "precision"):
-        res = vision.sequential(base, new, p["seq_epochs"], seed=seed, amp=False if exp == "precision" else None)
-        return {"epochs": res["epochs"], "accuracy": res["accuracy"],
-                "old_accuracy": vision.accuracy(res["model"], old.x_test, old.y_test),
-                "flops": vision.lora_flops(sh, n, res["epochs"])}
-    if exp == "joint":
-        matched = matched_joint_epochs(old.features, old.classes, n, p["seq_epochs"])
-        counts = sorted({*p["joint_epochs"], sum(p["seq_epochs"]), matched})
-        runs = {}
-        for e in counts:
-            res = vision.joint(base, new, 3, e, seed=seed)
-            runs[str(e)] = {"accuracy": res["accuracy"], "flops": vision.lora_flops(sh, n, e, ranks=3),
-                            "old_accuracy": vision.accuracy(res["model"], old.x_test, old.y_test)}
-        return {"rank": 3, "runs": runs, "matched_epochs": matched, "same_epochs": sum(p["seq_epochs"])}
-    if exp == "online":
-        res = vision.online_rank(base, new, epochs=p["online_epochs"], threshold=p["threshold"],
-                                 max_rank=p["online_max_rank"], seed=seed)
-        return {**res, "threshold": p["threshold"],
-                "flops": vision.lora_flops(sh, res["train_samples"], [p["online_epochs"]] * res["rank"])}
-    if exp == "alpha":
-        T = params["total"]
-        done, rows = {}, []
-        for a in p["alphas"]:
-            ep = tuple(int(e) for e in schedules.allocate(T, 3, a, floor=1))
-            if ep not in done:                       # alphas that give the same split share one run
-                done[ep] = vision.sequential(base, new, ep, seed=seed)["accuracy"]
-            rows.append({"alpha": a, "epochs": list(ep), "accuracy": done[ep], "flops": vision.lora_flops(sh, n, ep)})
-        jres = vision.joint(base, new, 3, T, seed=seed)
-        return {"total": T, "schedules": rows,
-                "joint": {"epochs": T, "accuracy": jres["accuracy"], "flops": vision.lora_flops(sh, n, T, ranks=3)}}
-    if exp == "adaptive":
-        T = params["total"]
-        res = vision.sequential_adaptive(base, new, T, 3, seed=seed)
-        fit = vision.holdout(new, 0.1, seed=seed)[0]
-        done, rows = {}, []
-        for a in p["alphas"]:
-            ep = tuple(int(e) for e in schedules.allocate(T, 3, a, floor=1))
-            if ep not in done:
-                done[ep] = vision.sequential(base, fit, ep, seed=seed)["accuracy"]
-            rows.append({"alpha": a, "epochs": list(ep), "accuracy": done[ep]})
-        return {"total": T, "train_samples": res["train_samples"], "stall": 0.05, "share": 1.0,
-                "adaptive": {"epochs": res["epochs"], "accuracy": res["accuracy"],
-                             "validation_loss": res["validation_loss"]},
-                "schedules": rows}
-    if exp == "paths":
-        paths = vision.epoch_paths(base, new, p["grid"], seed=seed, progress=True)
-        return {"grid": list(p["grid"]), "paths": [{"epochs": list(k), "accuracy": v} for k, v in paths.items()]}
-    raise ValueError(f"unknown experiment {exp!r}")
+    res = vision.sequential(base, new, p["seq_epochs"], seed=seed, amp=amp)
+    return {"epochs": res["epochs"], "accuracy": res["accuracy"],
+            "old_accuracy": vision.accuracy(res["model"], old.x_test, old.y_test),
+            "flops": vision.lora_flops(sh, new.x_train.shape[0], res["epochs"])}
+
+
+def _precision_run(*args) -> dict:
+    return _seq_run(*args, amp=False)
+
+
+def _joint_run(base, old, new, seed, params, p, base_wall) -> dict:
+    sh, n = shapes(old.features, old.classes), new.x_train.shape[0]
+    matched = matched_joint_epochs(old.features, old.classes, n, p["seq_epochs"])
+    runs = {}
+    for e in sorted({*p["joint_epochs"], sum(p["seq_epochs"]), matched}):
+        res = vision.joint(base, new, 3, e, seed=seed)
+        runs[str(e)] = {"accuracy": res["accuracy"], "flops": vision.lora_flops(sh, n, e, ranks=3),
+                        "old_accuracy": vision.accuracy(res["model"], old.x_test, old.y_test)}
+    return {"rank": 3, "runs": runs, "matched_epochs": matched, "same_epochs": sum(p["seq_epochs"])}
+
+
+def _online_run(base, old, new, seed, params, p, base_wall) -> dict:
+    res = vision.online_rank(base, new, epochs=p["online_epochs"], threshold=p["threshold"],
+                             max_rank=p["online_max_rank"], seed=seed)
+    return {**res, "threshold": p["threshold"],
+            "flops": vision.lora_flops(shapes(old.features, old.classes), res["train_samples"],
+                                       [p["online_epochs"]] * res["rank"])}
+
+
+def _alpha_run(base, old, new, seed, params, p, base_wall) -> dict:
+    T, sh = params["total"], shapes(old.features, old.classes)
+    family = alpha_family(base, new, T, p["alphas"], seed=seed, flops_shapes=sh)
+    jres = vision.joint(base, new, 3, T, seed=seed)
+    return {"total": T, "schedules": family,
+            "joint": {"epochs": T, "accuracy": jres["accuracy"],
+                      "flops": vision.lora_flops(sh, new.x_train.shape[0], T, ranks=3)}}
+
+
+def _adaptive_run(base, old, new, seed, params, p, base_wall) -> dict:
+    T = params["total"]
+    res = vision.sequential_adaptive(base, new, T, 3, seed=seed)
+    fit = vision.holdout(new, 0.1, seed=seed)[0]
+    rule = inspect.signature(vision.sequential_adaptive).parameters
+    return {"total": T, "train_samples": res["train_samples"], "stall": rule["stall"].default,
+            "share": rule["share"].default,
+            "adaptive": {"epochs": res["epochs"], "accuracy": res["accuracy"],
+                         "validation_loss": res["validation_loss"]},
+            "schedules": alpha_family(base, fit, T, p["alphas"], seed=seed)}
+
+
+def _paths_run(base, old, new, seed, params, p, base_wall) -> dict:
+    paths = vision.epoch_paths(base, new, p["grid"], seed=seed, progress=True)
+    return {"grid": list(p["grid"]), "paths": [{"epochs": list(k), "accuracy": v} for k, v in paths.items()]}
+
+
+#: experiment -> the function that makes its metrics (see the module docstring).
+EXPERIMENT_RUNS = {"base": _base_run, "seq": _seq_run, "joint": _joint_run, "online": _online_run,
+                   "alpha": _alpha_run, "adaptive": _adaptive_run, "paths": _paths_run,
+                   "precision": _precision_run}
 
 
 def load(out) -> dict[str, dict[str, dict]]:
