@@ -16,12 +16,24 @@ CHAPTERS = colab.chapters()
 
 def test_every_toc_entry_is_a_chapter_notebook():
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [entry["file"] for entry in toc["chapters"]]
+    assert "chapters" not in toc, "the book is in captioned parts; chapters go inside them"
+    captions = [part["caption"] for part in toc["parts"]]
+    assert captions == ["The paper's theory", "The paper's experiments", "Beyond the paper", "Reproducibility"]
+    files = [entry["file"] for part in toc["parts"] for entry in part["chapters"]]
     assert CHAPTERS, "no chapters found"
     for name in files:
         assert (ROOT / f"{name}.md").is_file(), f"{name}.md listed in _toc.yml does not exist"
-    # all listed MyST notebooks are chapters with notebooks (the bibliography page is plain Markdown)
-    assert set(CHAPTERS) >= {name for name in files if name != "book/bibliography"}
+    # all listed MyST notebooks are chapters with notebooks (the bibliography page and the
+    # opening page of the part beyond the paper are plain Markdown)
+    assert set(CHAPTERS) >= {name for name in files if name not in ("book/bibliography", "book/beyond")}
+    assert "book/beyond" not in CHAPTERS
+
+
+@pytest.mark.parametrize("docname", CHAPTERS)
+def test_chapters_are_short(docname):
+    """One idea a chapter: none is much longer than 500 lines of source (650 at most)."""
+    lines = (ROOT / f"{docname}.md").read_text().count("\n")
+    assert lines <= 650, f"{docname}.md has {lines} lines"
 
 
 @pytest.mark.parametrize("docname", CHAPTERS)

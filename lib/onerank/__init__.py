@@ -29,13 +29,14 @@ lora           LoRA for nn.Linear, one rank at a time (``apply``, ``add_componen
 data           MNIST, CIFAR-10, CIFAR-100 as in-memory tensors, with the old/new class split (``load``)
 vision         the MLP of the vision experiments: ``pretrain``, ``sequential``, ``joint``, ``lora_flops``
 language       sequential LoRA on a pretrained transformer for SST-2: ``sequential``, ``joint``, ``flops``
+training       what both share: ``autocast``, ``check_budget``, ``mean_over_batches``
 
 Sweeps and records (``onerank`` on the command line)
 ----------------------------------------------------
 synthetic      the paper's synthetic experiments, one function per figure (``onerank synthetic``)
 vision_sweep   the vision experiments as a resumable sweep (``onerank vision``)
 language_sweep  the language probe as a resumable sweep (``onerank language``)
-results        atomic JSON writes and run provenance, shared by the sweeps
+results        atomic JSON writes, run provenance and the resumable loop of the sweeps (``run_sweep``)
 
 Settings and figures
 --------------------

@@ -306,6 +306,22 @@ def threshold_steps(s: Setting) -> dict:
     return {"setting": asdict(s), "T": s.T_threshold, "paths": paths, "thresholds": thresholds(paths)}
 
 
+def finals(paths: dict, key: str = "final_recovery") -> dict:
+    """The reader of a schedule-paths record (:func:`schedule_paths`, live or saved).
+
+    Parameters
+    ----------
+    paths : dict with ``"schedules"``: {name: record of that schedule}.
+    key : the per-trial final value to read: ``"final_recovery"`` (the default),
+        ``"final_train"`` or ``"final_cumulative_delta"``.
+
+    Returns
+    -------
+    {schedule name: (trials,) array}.
+    """
+    return {name: np.asarray(sch[key]) for name, sch in paths["schedules"].items()}
+
+
 # ============================================================== figures
 def _plt():
     import matplotlib.pyplot as plt
