@@ -98,3 +98,19 @@ def test_a_dataset_named_but_missing_is_an_error(tmp_path, monkeypatch):
 
 def test_every_experiment_has_one_function():
     assert tuple(vision_sweep.EXPERIMENT_RUNS) == vision_sweep.EXPERIMENTS
+
+
+def test_the_chapter_live_run_and_the_command_give_identical_records(tiny, tmp_path):
+    """The adaptive-budgets chapter's live cell calls vision_sweep.run as below; its
+    records equal the command's, and one reader turns both into the chapter's rows."""
+    chapter, command = tmp_path / "chapter", tmp_path / "command"
+    vision_sweep.run(chapter, scale="quick", datasets=["mnist"], experiments=["adaptive"], device="cpu")
+    assert cli.main(["vision", "adaptive", "--scale", "quick", "--out", str(command), "--datasets", "mnist"]) == 0
+    live, cli_runs = vision_sweep.load(chapter)["mnist"], vision_sweep.load(command)["mnist"]
+    assert sorted(live) == sorted(cli_runs) == ["adaptive-T3-s0"]
+    for name in live:
+        assert live[name]["metrics"] == cli_runs[name]["metrics"]
+        assert live[name]["config"] == cli_runs[name]["config"]
+    rows = vision_sweep.adaptive_rows(live)
+    assert rows == vision_sweep.adaptive_rows(cli_runs)
+    assert rows[0]["total"] == 3 and sum(rows[0]["split"]) <= 3 and set(rows[0]["family"]) == {0.0, 1.0}

@@ -280,6 +280,25 @@ EXPERIMENT_RUNS = {"base": _base_run, "seq": _seq_run, "joint": _joint_run, "onl
                    "precision": _precision_run}
 
 
+def adaptive_rows(runs: dict) -> list[dict]:
+    """The reader of the ``adaptive`` records: one row per (seed, total), live or recorded.
+
+    Parameters
+    ----------
+    runs : {run name: record} of one dataset (a value of :func:`load`).
+
+    Returns
+    -------
+    list of {"seed", "total", "adaptive" (final accuracy of the rule), "split" (its
+    epochs per component), "family" ({alpha: final accuracy})}, sorted by run name.
+    """
+    return [{"seed": rec["config"]["seed"], "total": rec["metrics"]["total"],
+             "adaptive": rec["metrics"]["adaptive"]["accuracy"][-1],
+             "split": rec["metrics"]["adaptive"]["epochs"],
+             "family": {sch["alpha"]: sch["accuracy"][-1] for sch in rec["metrics"]["schedules"]}}
+            for name, rec in sorted(runs.items()) if name.startswith("adaptive-")]
+
+
 def load(out) -> dict[str, dict[str, dict]]:
     """{dataset: {run name: record}} of a results folder (:func:`onerank.results.read_runs`)."""
     return results.read_runs(out)
