@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from onerank import __main__ as cli
-from onerank import results, synthetic
+from onerank import results, schedules, synthetic
 
 TINY = synthetic.Setting("tiny", m=12, d=16, n=30, r=4, x_norm="columns", trials=2, T=40,
                          T_noise=40, T_profiles=40, T_threshold=60, noise_levels=(0.0, 0.5), sparse_levels=(1.0,),
@@ -24,7 +24,7 @@ def test_settings_and_profiles():
 
 def test_schedule_paths_are_consistent():
     res = synthetic.schedule_paths(TINY)
-    assert list(res["schedules"]) == list(synthetic.SCHEDULES)
+    assert list(res["schedules"]) == list(schedules.NAMED)
     for sch in res["schedules"].values():
         assert sum(sch["budgets"]) == TINY.T
         rec = np.asarray(sch["recovery_error"]["mean"])

@@ -91,6 +91,18 @@ def choice(value, name: str, options) -> str:
     return value
 
 
+def spectrum(sigma, name: str = "sigma") -> np.ndarray:
+    """Return ``sigma`` as a nonempty, nonnegative, non-increasing float64 1-D array."""
+    s = vector(sigma, name)
+    if s.size == 0:
+        raise ValueError(f"{name} must hold at least one singular value")
+    if np.any(s < 0):
+        raise ValueError(f"{name} must be nonnegative")
+    if np.any(np.diff(s) > 0):
+        raise ValueError(f"{name} must be sorted non-increasingly (singular values, largest first)")
+    return s
+
+
 def generator(seed) -> np.random.Generator:
     """``seed`` itself if it is a numpy Generator (draws continue from it), else
     ``numpy.random.default_rng(seed)`` (an int, a SeedSequence or None)."""

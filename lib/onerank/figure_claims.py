@@ -25,11 +25,11 @@ import json
 import math
 from pathlib import Path
 
-from . import results
+from . import results, schedules
 
 #: The repository's results folder (``results/`` next to ``lib/``).
 RESULTS = Path(__file__).resolve().parents[2] / "results"
-SCHEDULES = ("more-first", "equal", "less-first")
+SCHEDULES = tuple(schedules.NAMED)                      # more-first, equal, less-first
 PROFILES = ("power", "exponential", "uniform")          # printed order, best first
 DATASETS = (("mnist", "MNIST"), ("cifar10", "CIFAR-10"), ("cifar100", "CIFAR-100"))
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _validate
-from .theory import PAPER_CONSTANT, _spectrum, gaps
+from .theory import PAPER_CONSTANT, gaps
 
 GAPS = ("outer", "inner")
 
@@ -66,7 +66,7 @@ def _inner_sum(s, T, dn, upto, gap_of, gap):
 
 def _sums_inputs(sigma, sigma_max_X, delta_norms, r, gap):
     """Validated (sigma, sigma_max_X, delta_norms[:r], r, gaps) for the printed sums."""
-    s = _spectrum(sigma, "sigma")
+    s = _validate.spectrum(sigma, "sigma")
     r = _rank(r, s)
     sx = _validate.real(sigma_max_X, "sigma_max_X", nonnegative=True)
     dn = _errors(delta_norms, r)
@@ -119,7 +119,7 @@ def theorem1_bound(sigma, sigma_max_X, delta_norms, r) -> float:
 
     The l1 tail and T_k* (outer index) inside the product, as printed.
     """
-    s = _spectrum(sigma, "sigma")
+    s = _validate.spectrum(sigma, "sigma")
     return float(np.sum(s[_rank(r, s):])) + float(np.sum(cascade_terms(s, sigma_max_X, delta_norms, r)))
 
 
@@ -129,7 +129,7 @@ def theorem4_bound(sigma, sigma_max_X, delta_norms, r, r_prime) -> float:
 
     sum_{k=r+1}^{r'} sigma_k* + sum_{k=1}^{r} S_k(outer).
     """
-    s = _spectrum(sigma, "sigma")
+    s = _validate.spectrum(sigma, "sigma")
     r = _rank(r, s)
     r_prime = _validate.integer(r_prime, "r_prime", minimum=r, maximum=s.size)
     return float(np.sum(s[r:r_prime])) + float(np.sum(cascade_terms(s, sigma_max_X, delta_norms, r)))
@@ -146,7 +146,7 @@ def theorem2_component_bounds(sigma, sigma_max_X, sigma_min_X, delta_norms, r) -
 def theorem2_total_bound(sigma, sigma_max_X, sigma_min_X, delta_norms, r, r_star) -> float:
     """Eq. (11) (Theorem 2, P-L199): ||W* - sum_k b_k a_k^T||_F <=
     sum_{k=r+1}^{r*} sigma_k* / sigma_min(X) + kappa(X) sum_{k=1}^{r} sum_{k'=1}^{k} ... (T_j*)."""
-    s = _spectrum(sigma, "sigma")
+    s = _validate.spectrum(sigma, "sigma")
     r = _rank(r, s)
     r_star = _validate.integer(r_star, "r_star", minimum=1, maximum=s.size)
     smin = _validate.real(sigma_min_X, "sigma_min_X", positive=True)
@@ -180,10 +180,10 @@ def theorem3_terms(sigma_W, sigma_Y, sigma_max_X, sigma_min_X, delta_norms, r, *
     bias_printed + cascade, ``shape`` = the expression inside O(.), its hidden constant
     taken as 1, and ``T_min``.
     """
-    sW = _spectrum(sigma_W, "sigma_W")
+    sW = _validate.spectrum(sigma_W, "sigma_W")
     if np.any(sW == 0):
         raise ValueError("sigma_W must hold the r* positive singular values of W*")
-    sY = _spectrum(sigma_Y, "sigma_Y")
+    sY = _validate.spectrum(sigma_Y, "sigma_Y")
     r = _rank(r, sY)
     sx = _validate.real(sigma_max_X, "sigma_max_X", positive=True)
     smin = _validate.real(sigma_min_X, "sigma_min_X", positive=True)
@@ -222,7 +222,7 @@ def lemma3_gap(sigma_k_star, sigma_Yk, k, *, reading="wedin") -> float:
     k : int >= 1, the step.
     """
     s = _validate.real(sigma_k_star, "sigma_k_star", nonnegative=True)
-    sk = _spectrum(sigma_Yk, "sigma_Yk")
+    sk = _validate.spectrum(sigma_Yk, "sigma_Yk")
     k = _validate.integer(k, "k", minimum=1)
     _validate.choice(reading, "reading", ("wedin", "literal"))
     start = 1 if reading == "wedin" else k

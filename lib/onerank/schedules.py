@@ -27,7 +27,7 @@ from . import _validate
 WEIGHT_FLOOR = 1e-9
 
 #: The paper's three named schedules (Section 5.1), as the book's values of alpha.
-NAMED = {"more_first": 1.0, "equal": 0.0, "less_first": -1.0}
+NAMED = {"more-first": 1.0, "equal": 0.0, "less-first": -1.0}
 
 
 def positions(r: int) -> np.ndarray:
@@ -86,9 +86,9 @@ def equal(T: int, r: int, floor: int = 2) -> np.ndarray:
 
 def more_first(T: int, r: int, floor: int = 2) -> np.ndarray:
     """alpha = +1: decreasing budgets, the first component gets the most."""
-    return allocate(T, r, NAMED["more_first"], floor)
+    return allocate(T, r, NAMED["more-first"], floor)
 
 
 def less_first(T: int, r: int, floor: int = 2) -> np.ndarray:
     """alpha = -1: increasing budgets, the last component gets the most."""
-    return allocate(T, r, NAMED["less_first"], floor)
+    return allocate(T, r, NAMED["less-first"], floor)

@@ -30,9 +30,8 @@ import numpy as np
 from . import batched, config, problems, results, schedules
 from .plotting import panels
 
-#: The paper's three schedules (Section 5.1), as values of alpha in the family of the
-#: authors' notes and code (see :mod:`onerank.schedules`).
-SCHEDULES = {"more-first": 1.0, "equal": 0.0, "less-first": -1.0}
+#: The colour of each of the paper's three schedules (Section 5.1; their values of alpha
+#: are :data:`onerank.schedules.NAMED`) in every figure.
 COLOURS = {"more-first": "tab:blue", "equal": "tab:grey", "less-first": "tab:red"}
 
 
@@ -158,10 +157,10 @@ def _stats(x, axis=0) -> dict:
 # ============================================================== experiments
 def schedule_paths(s: Setting, *, T: int | None = None, profile: str = "exponential",
                    noise: str = "none", level: float = 0.0, rescale: bool = False,
-                   trials: int | None = None, names=tuple(SCHEDULES)) -> dict:
+                   trials: int | None = None, names=tuple(schedules.NAMED)) -> dict:
     """Errors along the cumulative gradient steps, per schedule (Figs. 1, 6, 8, 9, 10).
 
-    ``T`` defaults to ``s.T``; ``names`` picks schedules from :data:`SCHEDULES`. Returns a
+    ``T`` defaults to ``s.T``; ``names`` picks schedules from :data:`onerank.schedules.NAMED`. Returns a
     dict with, per schedule, mean and sd over trials of ``recovery_error`` ||W_t - W*||_F,
     ``train_error`` ||Y - W_t X||_F and ``cumulative_delta`` sum_{j<k} ||delta_j|| +
     ||b a^T - b*_k a*_k^T|| at every step 0..T; the ``starts`` of the components, the
@@ -171,12 +170,12 @@ def schedule_paths(s: Setting, *, T: int | None = None, profile: str = "exponent
     return _many_paths(s, [spec], T=T, trials=trials, names=names)[0]
 
 
-def _many_paths(s: Setting, specs: list, *, T=None, trials=None, names=tuple(SCHEDULES)) -> list:
+def _many_paths(s: Setting, specs: list, *, T=None, trials=None, names=tuple(schedules.NAMED)) -> list:
     """:func:`schedule_paths` for several problem specifications in one batched run."""
     T = T or s.T
     trials = trials or s.trials
     probs = [problem(s, trial=t, **spec) for spec in specs for t in range(trials)]
-    budgets = _budgets(s, T, [SCHEDULES[name] for name in names])
+    budgets = _budgets(s, T, [schedules.NAMED[name] for name in names])
     res = _run(s, probs, budgets, trace=True, seeds=np.tile(np.arange(trials), len(specs)))
     outs = []
     for i, spec in enumerate(specs):
@@ -187,7 +186,7 @@ def _many_paths(s: Setting, specs: list, *, T=None, trials=None, names=tuple(SCH
         for j, name in enumerate(names):
             tr = {k: res.trace[k][rows, j] for k in ("recovery_error", "train_error", "cumulative_delta")}
             out["schedules"][name] = {
-                "alpha": SCHEDULES[name], "budgets": budgets[j].tolist(),
+                "alpha": schedules.NAMED[name], "budgets": budgets[j].tolist(),
                 "starts": res.trace["starts"][i * trials, j].tolist(),
                 **{k: _stats(v) for k, v in tr.items()},
                 "final_recovery": res.recovery_errors[rows, j, -1].tolist(),
@@ -249,7 +248,7 @@ def noise_levels(s: Setting) -> dict:
     Raw exponential profile, budget ``s.T_noise``; Gaussian noise over ``s.noise_levels`` with
     ``s.trials`` trials and sparse noise over ``s.sparse_levels`` with ``s.sparse_trials`` trials.
     """
-    budgets = _budgets(s, s.T_noise, SCHEDULES.values())
+    budgets = _budgets(s, s.T_noise, schedules.NAMED.values())
     out = {"setting": asdict(s), "T": s.T_noise, "kinds": {}}
     for kind, levels, trials in (("gaussian", s.noise_levels, s.trials),
                                  ("sparse", s.sparse_levels, s.sparse_trials)):
@@ -259,7 +258,7 @@ def noise_levels(s: Setting) -> dict:
         train = res.train_errors[:, :, -1].reshape(len(levels), trials, -1)
         rows = {name: {"recovery": [_stats(rec[i, :, j]) for i in range(len(levels))],
                        "train": [_stats(train[i, :, j]) for i in range(len(levels))]}
-                for j, name in enumerate(SCHEDULES)}
+                for j, name in enumerate(schedules.NAMED)}
         out["kinds"][kind] = {"levels": list(levels), "trials": trials, "schedules": rows,
                               "w_norm": float(np.linalg.norm(probs[0].W_star))}
     return out

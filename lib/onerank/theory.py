@@ -34,17 +34,6 @@ VARIANTS = ("sharp", "corrected", "paper", "notes")
 TAILS = ("l2", "l1")
 
 
-def _spectrum(sigma, name="sigma") -> np.ndarray:
-    s = _validate.vector(sigma, name)
-    if s.size == 0:
-        raise ValueError(f"{name} must hold at least one singular value")
-    if np.any(s < 0):
-        raise ValueError(f"{name} must be nonnegative")
-    if np.any(np.diff(s) > 0):
-        raise ValueError(f"{name} must be sorted non-increasingly (singular values, largest first)")
-    return s
-
-
 def gaps(sigma) -> np.ndarray:
     """T_j = min(min_{i > j} |sigma_j - sigma_i|, sigma_j) for every j.
 
@@ -59,7 +48,7 @@ def gaps(sigma) -> np.ndarray:
     for the last index no i > j exists and T_p = sigma_p (as if sigma_{p+1} = 0).
     A repeated singular value gives T_j = 0.
     """
-    s = _spectrum(sigma)
+    s = _validate.spectrum(sigma)
     nxt = np.append(s[1:], 0.0)
     return np.minimum(s - nxt, s)
 
@@ -70,7 +59,7 @@ def amplification_factors(sigma, constant: float = PAPER_CONSTANT) -> np.ndarray
     ``constant=6`` is the paper's factor; ``SHARP_CONSTANT = 2 sqrt(2)`` is what the
     book's derivation of Lemma 3 gives.
     """
-    s = _spectrum(sigma)
+    s = _validate.spectrum(sigma)
     T = gaps(s)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(s == 0, 0.0, s / T)
@@ -119,7 +108,7 @@ def _pair(a, b):
 
 
 def _inputs(sigma_Y, sigma_max_X, delta_norms, r):
-    s = _spectrum(sigma_Y, "sigma_Y")
+    s = _validate.spectrum(sigma_Y, "sigma_Y")
     r = _validate.integer(r, "r", minimum=1, maximum=s.size)
     sx = _validate.real(sigma_max_X, "sigma_max_X", nonnegative=True)
     dn = _validate.vector(delta_norms, "delta_norms")
@@ -140,7 +129,7 @@ def cascade(sigma_Y, sigma_max_X, delta_norms, r, *, constant: float = PAPER_CON
 
 def tail(sigma_Y, r, kind: str = "l2") -> float:
     """Best rank-r training error: (sum_{k>r} sigma_k^2)^{1/2} ("l2") or sum_{k>r} sigma_k ("l1")."""
-    return _tail(_spectrum(sigma_Y, "sigma_Y"), r, kind)
+    return _tail(_validate.spectrum(sigma_Y, "sigma_Y"), r, kind)
 
 
 def _tail(s: np.ndarray, r: int, kind: str) -> float:
@@ -366,7 +355,7 @@ def theorem3_bound(E_P_norm, sigma_WX, sigma_min_X, r) -> float:
     The first term is the variance (it grows with r and with the noise), the second
     the bias (it falls with r); for r >= rank W* only the variance remains.
     """
-    s = _spectrum(sigma_WX, "sigma_WX")
+    s = _validate.spectrum(sigma_WX, "sigma_WX")
     r = _validate.integer(r, "r", minimum=1, maximum=s.size)
     e = _validate.real(E_P_norm, "E_P_norm", nonnegative=True)
     smin = _validate.real(sigma_min_X, "sigma_min_X", positive=True)
@@ -392,7 +381,7 @@ def sin_theta(U, U_hat) -> float:
 def clusters(sigma, rtol: float = 1e-9) -> list[np.ndarray]:
     """Group the indices of a descending spectrum into clusters of (numerically) equal
     values: i and i+1 share a cluster when sigma_i - sigma_{i+1} <= rtol * sigma_1."""
-    s = _spectrum(sigma)
+    s = _validate.spectrum(sigma)
     if s.size == 0:
         return []
     cut = np.flatnonzero(np.abs(np.diff(s)) > rtol * max(s[0], np.finfo(float).tiny)) + 1
