@@ -116,6 +116,16 @@ def _setup(Y, X, r, eta, seed, W_star):
     return Y, X, r, eta_a, eta_b, rng, rs, Z, _Path(rs, Z, outside_sq, W_star)
 
 
+def _start(Y, X, budgets, eta, seed, W_star):
+    """:func:`_setup` for the variants run on per-component budgets, with no component yet:
+    (budgets, eta_a, eta_b, rng, rs, Z, path, A (d, 0), F (m, 0)), the start recorded."""
+    budgets = budgets_array(budgets)
+    Y, X, r, eta_a, eta_b, rng, rs, Z, path = _setup(Y, X, len(budgets), eta, seed, W_star)
+    A, F = np.zeros((X.shape[0], 0)), np.zeros((Y.shape[0], 0))
+    path.record(0, A, F)
+    return budgets, eta_a, eta_b, rng, rs, Z, path, A, F
+
+
 def _diverged(name, eta_a, eta_b):
     return FloatingPointError(f"{name} diverged (eta_a={eta_a}, eta_b={eta_b}); use a smaller eta")
 
@@ -303,12 +313,9 @@ def refined(Y, X, budgets, *, refine: int = 0, method: str = "joint", inner: int
     refine = _validate.integer(refine, "refine", minimum=0)
     _validate.choice(method, "method", ("joint", "backfit"))
     inner = _validate.integer(inner, "inner", minimum=1)
-    budgets = budgets_array(budgets)
-    Y, X, r, eta_a, eta_b, rng, rs, Z, path = _setup(Y, X, len(budgets), eta, seed, W_star)
-    (m, d), outside_sq = (Z.shape[0], rs.US.shape[0]), path.outside_sq
-    A, F = np.zeros((d, 0)), np.zeros((m, 0))
+    budgets, eta_a, eta_b, rng, rs, Z, path, A, F = _start(Y, X, budgets, eta, seed, W_star)
+    m, d, r, outside_sq = F.shape[0], A.shape[0], len(budgets), path.outside_sq
     compute, starts = 0, []
-    path.record(0, A, F)
     try:
         with np.errstate(over="raise", invalid="raise"):
             for k in range(r):
@@ -400,12 +407,9 @@ def orthogonal(Y, X, budgets, *, side: str | None = "left", refit: bool = False,
     """
     if side not in ("left", "right", None):
         raise ValueError(f"side must be 'left', 'right' or None, got {side!r}")
-    budgets = budgets_array(budgets)
-    Y, X, r, eta_a, eta_b, rng, rs, Z, path = _setup(Y, X, len(budgets), eta, seed, W_star)
-    (m, d) = (Z.shape[0], rs.US.shape[0])
-    A, F = np.zeros((d, 0)), np.zeros((m, 0))
+    budgets, eta_a, eta_b, rng, rs, Z, path, A, F = _start(Y, X, budgets, eta, seed, W_star)
+    m, d, r = F.shape[0], A.shape[0], len(budgets)
     compute, starts = 0, []
-    path.record(0, A, F)
     try:
         with np.errstate(over="raise", invalid="raise"):
             for k in range(r):
