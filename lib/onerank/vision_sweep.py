@@ -22,7 +22,8 @@ dataset it can load and writes, per dataset,
 Each file holds the run's configuration, its metrics, the device, library versions, git
 commit and wall time (:func:`onerank.results.provenance`). Files are written atomically
 and a run whose file exists is skipped, so an interrupted sweep (a closed Colab tab)
-resumes where it stopped. Pretrained bases are cached as ``.cache/<dataset>-base-s{seed}.pt``
+resumes where it stopped. Pretrained bases are cached as
+``.cache/<dataset>-base-s{seed}-e{epochs}-n{images}.pt``
 under the output folder (weights are not results: the folder is git-ignored). Runs go
 cheapest first (a, b, f, e, then the epoch-path trees), so a sweep cut short still
 fills the main figures.
@@ -56,12 +57,45 @@ PRETRAIN_EPOCHS = 10
 
 
 def shapes(features: int, classes: int) -> list[tuple[int, int]]:
-    """(in, out) of the three adapted layers of :func:`onerank.vision.mlp`."""
+    """(in, out) of the three adapted layers of :func:`onerank.vision.mlp`.
+
+    Parameters
+    ----------
+    features : int
+        Input width D of the model.
+    classes : int
+        Width C of its head.
+
+    Returns
+    -------
+    list of (int, int)
+        ``[(features, HIDDEN), (HIDDEN, HIDDEN), (HIDDEN, classes)]``.
+    """
     return [(features, HIDDEN), (HIDDEN, HIDDEN), (HIDDEN, classes)]
 
 
 def matched_joint_epochs(features: int, classes: int, samples: int, seq_epochs) -> int:
-    """Epochs of joint rank-3 LoRA whose LoRA FLOPs come closest to the sequential schedule's."""
+    """Epochs of joint rank-3 LoRA whose LoRA FLOPs come closest to the sequential schedule's.
+
+    Both counts are :func:`onerank.vision.lora_flops` on the layers of :func:`shapes`; the
+    number of samples is the same on both sides.
+
+    Parameters
+    ----------
+    features : int
+        Input width D of the model.
+    classes : int
+        Width C of its head.
+    samples : int
+        Training images per epoch.
+    seq_epochs : sequence of int
+        Epochs of each rank-1 component of the sequential schedule.
+
+    Returns
+    -------
+    int
+        The FLOPs ratio (sequential over one joint rank-3 epoch), rounded, at least 1.
+    """
     sh = shapes(features, classes)
     return max(1, round(vision.lora_flops(sh, samples, list(seq_epochs))
                         / vision.lora_flops(sh, samples, 1, ranks=3)))
@@ -91,7 +125,31 @@ def _base(name, old, seed, epochs, out: Path, device):
 
 def plan(scale: str, names, experiments, seeds, totals=None) -> list[tuple[str, str, int, dict]]:
     """The runs of a sweep in execution order: (dataset, experiment, seed, parameters).
-    ``totals``: the epoch totals of the alpha and adaptive runs (default the scale's)."""
+
+    Experiments run in the order of :data:`EXPERIMENTS` (whatever the order of
+    ``experiments``), then by dataset and by seed; the alpha and adaptive experiments get
+    one run per epoch total.
+
+    Parameters
+    ----------
+    scale : str
+        A key of :data:`SCALES`.
+    names : sequence of str
+        Dataset names.
+    experiments : collection of str
+        The experiments to plan, among :data:`EXPERIMENTS`.
+    seeds : iterable of int
+        The seeds.
+    totals : sequence of int or None, optional
+        The epoch totals of the alpha and adaptive runs; None (the default) means the
+        scale's.
+
+    Returns
+    -------
+    list of (str, str, int, dict)
+        ``(dataset, experiment, seed, parameters)``; ``parameters`` is ``{"total": T}`` for
+        the alpha and adaptive runs, ``{}`` otherwise.
+    """
     p = SCALES[scale]
     totals = p["totals"] if totals is None else totals
     order = [e for e in EXPERIMENTS if e in experiments]
@@ -107,7 +165,26 @@ def plan(scale: str, names, experiments, seeds, totals=None) -> list[tuple[str, 
 
 
 def run_file(name: str, exp: str, seed: int, params: dict) -> str:
-    """Relative path of a run's JSON (see the module docstring)."""
+    """Relative path of a run's JSON (see the module docstring).
+
+    Parameters
+    ----------
+    name : str
+        Dataset name, the subfolder.
+    exp : str
+        Experiment, among :data:`EXPERIMENTS`.
+    seed : int
+        The run's seed.
+    params : dict
+        The run's parameters (:func:`plan`); ``"total"`` is read for the alpha and adaptive
+        runs.
+
+    Returns
+    -------
+    str
+        ``"<name>/<exp>-s<seed>.json"``, ``"<name>/<exp>-T<total>-s<seed>.json"`` for the
+        alpha and adaptive runs, ``"<name>/seq-fp32-s<seed>.json"`` for the precision run.
+    """
     if exp in ("alpha", "adaptive"):
         return f"{name}/{exp}-T{params['total']}-s{seed}.json"
     if exp == "precision":
@@ -119,16 +196,45 @@ def run(out, *, scale: str = "full", datasets=None, experiments=None, seeds=None
         force: bool = False, progress: bool = True, device: str | None = None) -> list[Path]:
     """Run (or resume) the sweep; returns the JSON files written in this call.
 
+    The precision experiment is dropped, with a printed note, on devices where mixed
+    precision is off by default (all but cuda), since its runs would repeat ``seq``.
+
     Parameters
     ----------
-    out : folder of the results (``results/vision`` for the recorded run).
-    scale : "quick" or "full" (:data:`SCALES`).
-    datasets : names to run (default: those of mnist, cifar10, cifar100 that load; a
-        dataset named explicitly that cannot be loaded raises FileNotFoundError).
-    experiments : subset of :data:`EXPERIMENTS` (default all).
-    seeds : int, the number of seeds 0..seeds-1 (default the scale's).
-    totals : epoch totals of the alpha and adaptive runs (default the scale's), each >= 3.
-    force : rerun runs whose files exist.
+    out : str or Path
+        Folder of the results (``results/vision`` for the recorded run).
+    scale : str, optional
+        "quick" or "full" (:data:`SCALES`). Default is "full".
+    datasets : sequence of str or None, optional
+        Names to run. Default: those of mnist, cifar10, cifar100 that load (the others are
+        skipped with a printed note); a dataset named explicitly that cannot be loaded
+        raises FileNotFoundError.
+    experiments : sequence of str or None, optional
+        Subset of :data:`EXPERIMENTS`. Default all.
+    seeds : int or None, optional
+        The number of seeds, >= 1: seeds 0, ..., seeds - 1. Default the scale's.
+    totals : sequence of int or None, optional
+        Epoch totals of the alpha and adaptive runs, each an integer >= 3. Default the
+        scale's.
+    force : bool, optional
+        Rerun runs whose files exist. Default is False.
+    progress : bool, optional
+        Show a progress bar over the runs. Default is True.
+    device : str or None, optional
+        Torch device; None (the default) means :func:`onerank.config.device`.
+
+    Returns
+    -------
+    list of Path
+        The JSON files written in this call, in execution order (runs already saved are
+        skipped).
+
+    Raises
+    ------
+    ValueError
+        If ``scale``, ``experiments``, ``seeds`` or ``totals`` is not one allowed above.
+    FileNotFoundError
+        If a dataset named in ``datasets`` cannot be loaded.
     """
     if scale not in SCALES:
         raise ValueError(f"scale must be one of {sorted(SCALES)}, got {scale!r}")
@@ -187,18 +293,31 @@ def run(out, *, scale: str = "full", datasets=None, experiments=None, seeds=None
 def alpha_family(base, new, total: int, alphas, *, seed: int = 0, flops_shapes=None) -> list[dict]:
     """Sequential rank-1 LoRA with the alpha-family split of ``total`` epochs, per alpha.
 
+    Each split is :func:`onerank.schedules.allocate` ``(total, 3, alpha, floor=1)``, so
+    every component gets at least one epoch; each is trained by
+    :func:`onerank.vision.sequential`.
+
     Parameters
     ----------
-    base : the pretrained model (not modified). new : the new-class data, on its device.
-    total : int >= 3, epochs over three components. alphas : the exponents of the family
-        (:func:`onerank.schedules.allocate`, every component at least one epoch).
-    seed : int. flops_shapes : optional (in, out) shapes of the adapted layers; when
-        given, each row also holds its LoRA FLOPs.
+    base : nn.Module
+        The pretrained model (not modified).
+    new : onerank.data.Dataset
+        The new-class data, on its device.
+    total : int
+        Epochs over three components, >= 3.
+    alphas : sequence of float
+        The exponents of the family.
+    seed : int, optional
+        Seed of the sequential runs. Default is 0.
+    flops_shapes : list of (int, int) or None, optional
+        (in, out) shapes of the adapted layers (:func:`shapes`); when given, each row also
+        holds its LoRA FLOPs.
 
     Returns
     -------
-    list of {"alpha", "epochs", "accuracy" (after each component)[, "flops"]}, one per
-    alpha; alphas that give the same split share one run.
+    list of dict
+        One row per alpha, ``{"alpha", "epochs", "accuracy" (after each component)[,
+        "flops"]}``; alphas that give the same split share one run.
     """
     done, rows = {}, []
     for a in alphas:
@@ -285,12 +404,15 @@ def adaptive_rows(runs: dict) -> list[dict]:
 
     Parameters
     ----------
-    runs : {run name: record} of one dataset (a value of :func:`load`).
+    runs : dict
+        {run name: record} of one dataset (a value of :func:`load`); only the names that
+        start with ``adaptive-`` are read.
 
     Returns
     -------
-    list of {"seed", "total", "adaptive" (final accuracy of the rule), "split" (its
-    epochs per component), "family" ({alpha: final accuracy})}, sorted by run name.
+    list of dict
+        ``{"seed", "total", "adaptive" (final accuracy of the rule), "split" (its epochs per
+        component), "family" ({alpha: final accuracy})}``, sorted by run name.
     """
     return [{"seed": rec["config"]["seed"], "total": rec["metrics"]["total"],
              "adaptive": rec["metrics"]["adaptive"]["accuracy"][-1],
@@ -300,5 +422,16 @@ def adaptive_rows(runs: dict) -> list[dict]:
 
 
 def load(out) -> dict[str, dict[str, dict]]:
-    """{dataset: {run name: record}} of a results folder (:func:`onerank.results.read_runs`)."""
+    """The saved runs of a results folder, by dataset (:func:`onerank.results.read_runs`).
+
+    Parameters
+    ----------
+    out : str or Path
+        The sweep's folder.
+
+    Returns
+    -------
+    dict
+        ``{dataset: {run name: record}}``; {} when the folder is absent.
+    """
     return results.read_runs(out)
