@@ -27,10 +27,19 @@ DATA_VARIABLE = "ONERANK_DATA"
 def scale() -> str:
     """The run size, ``"quick"`` or ``"full"``, from ``$ONERANK_SCALE``.
 
-    ``$ONERANK_PROFILE`` (the old name) is read when ``ONERANK_SCALE`` is unset or
-    empty; both unset or empty means ``"quick"``. Any other value, or the two
-    variables set to different sizes, raises ValueError, so a typo never silently runs
-    the wrong size.
+    ``$ONERANK_PROFILE`` (the old name) is read when ``ONERANK_SCALE`` is unset or empty;
+    both unset or empty means ``"quick"``. Values are read case-insensitively.
+
+    Returns
+    -------
+    str
+        ``"quick"`` or ``"full"``.
+
+    Raises
+    ------
+    ValueError
+        For any other value, or the two variables set to different sizes, so a typo never
+        silently runs the wrong size.
     """
     values = {name: os.environ.get(name, "").strip().lower() for name in (SCALE_VARIABLE, OLD_SCALE_VARIABLE)}
     for name, value in values.items():
@@ -51,11 +60,13 @@ def default_scale(value: str) -> str:
 
     Parameters
     ----------
-    value : "quick" or "full".
+    value : {"quick", "full"}
+        The run size to choose.
 
     Returns
     -------
-    str, the run size now in force (:func:`scale`).
+    str
+        The run size now in force (:func:`scale`).
     """
     if value not in SCALES:
         raise ValueError(f"value must be one of {SCALES}, got {value!r}")
@@ -68,6 +79,18 @@ def pick(quick, full):
     """Return ``quick`` or ``full`` according to :func:`scale`.
 
     Chapters size their experiments with it, e.g. ``seeds = pick(20, 200)``.
+
+    Parameters
+    ----------
+    quick : object
+        The value for the quick run size.
+    full : object
+        The value for the full run size.
+
+    Returns
+    -------
+    object
+        ``full`` when :func:`scale` is ``"full"``, else ``quick``.
     """
     return full if scale() == "full" else quick
 
@@ -75,7 +98,15 @@ def pick(quick, full):
 def data_dir() -> Path | None:
     """The dataset folder named by ``$ONERANK_DATA``, or None when unset.
 
-    Raises ValueError if the variable names a folder that does not exist.
+    Returns
+    -------
+    Path or None
+        The folder (``~`` expanded), or None when the variable is unset or empty.
+
+    Raises
+    ------
+    ValueError
+        If the variable names a folder that does not exist.
     """
     value = os.environ.get(DATA_VARIABLE, "").strip()
     if not value:
@@ -90,9 +121,16 @@ DEVICE_VARIABLE = "ONERANK_DEVICE"
 
 
 def device() -> str:
-    """The torch device name experiments run on: ``$ONERANK_DEVICE`` if set, else
-    ``"cuda"`` when a CUDA GPU is visible (e.g. a Colab GPU runtime), else ``"mps"``
-    on Apple silicon, else ``"cpu"`` (also when torch is not installed).
+    """The torch device name experiments run on.
+
+    ``$ONERANK_DEVICE`` if set, else ``"cuda"`` when a CUDA GPU is visible (e.g. a Colab GPU
+    runtime), else ``"mps"`` on Apple silicon, else ``"cpu"`` (also when torch is not
+    installed).
+
+    Returns
+    -------
+    str
+        The device name.
     """
     value = os.environ.get(DEVICE_VARIABLE, "").strip()
     if value:
@@ -112,9 +150,22 @@ def device() -> str:
 def progress(iterable=None, *, enabled: bool = True, **kwargs):
     """A tqdm progress bar (``tqdm.auto``: a widget in Jupyter and Colab, text elsewhere).
 
-    ``enabled=False`` turns it off; otherwise tqdm's own defaults apply, so the
-    environment variable ``TQDM_DISABLE=1`` (set by the book build and the test run)
-    turns every bar off. ``kwargs`` go to tqdm (``desc``, ``total``, ``unit``, ...).
+    ``enabled=False`` turns it off; otherwise tqdm's own defaults apply, so the environment
+    variable ``TQDM_DISABLE=1`` (set by the book build and the test run) turns every bar off.
+
+    Parameters
+    ----------
+    iterable : iterable, optional
+        What to iterate over.
+    enabled : bool, optional
+        False turns the bar off (default True).
+    **kwargs
+        Passed to tqdm (``desc``, ``total``, ``unit``, ...).
+
+    Returns
+    -------
+    tqdm.auto.tqdm
+        The bar, iterable like ``iterable``.
     """
     from tqdm.auto import tqdm
 

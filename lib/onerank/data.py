@@ -83,8 +83,28 @@ class Dataset:
 def load(name: str, *, root=None, download: bool = True) -> Dataset:
     """Load dataset ``name`` ("mnist", "cifar10" or "cifar100"); see the module docstring.
 
-    Raises FileNotFoundError saying where it looked and how to supply the data when it is
-    neither on disk nor downloadable.
+    Parameters
+    ----------
+    name : {"mnist", "cifar10", "cifar100"}
+        The dataset.
+    root : str or path-like, optional
+        The folder to look in (default :func:`onerank.config.data_dir`, i.e.
+        ``$ONERANK_DATA``), and to download into.
+    download : bool, optional
+        Download through torchvision when the data are not on disk (default True).
+
+    Returns
+    -------
+    Dataset
+        x_train (N, C*H*W) float32 and y_train (N,) int64 tensors, x_test and y_test likewise.
+
+    Raises
+    ------
+    FileNotFoundError
+        Saying where it looked and how to supply the data, when it is neither on disk nor
+        downloadable.
+    ValueError
+        If ``name`` is not one of the three datasets.
     """
     if name not in DATASETS:
         raise ValueError(f"name must be one of {sorted(DATASETS)}, got {name!r}")

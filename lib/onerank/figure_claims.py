@@ -35,7 +35,18 @@ DATASETS = (("mnist", "MNIST"), ("cifar10", "CIFAR-10"), ("cifar100", "CIFAR-100
 
 
 def results_root(root=None) -> Path:
-    """The results folder: ``root`` if given, else :data:`RESULTS`."""
+    """The results folder: ``root`` if given, else :data:`RESULTS`.
+
+    Parameters
+    ----------
+    root : str or path-like, optional
+        A results folder.
+
+    Returns
+    -------
+    Path
+        ``Path(root)``, or :data:`RESULTS` when ``root`` is None.
+    """
     return Path(root) if root is not None else RESULTS
 
 
@@ -54,24 +65,8 @@ def _out(verdict, detail, data, files, **extra):
     return {"verdict": verdict, "detail": detail, "data": data, "files": list(files), **extra}
 
 
-_DOC = """
-    Parameters
-    ----------
-    root : path-like, optional
-        The results folder (default :data:`RESULTS`).
-
-    Returns
-    -------
-    dict
-        ``verdict``, ``detail``, ``data``, ``files`` (see the module docstring).
-    """
-
-
 def _guard(fn):
-    """Turn a malformed record (missing key, wrong type) into "no data" instead of raising,
-    and add the shared Parameters / Returns sections to ``fn``'s docstring."""
-    fn.__doc__ = (fn.__doc__ or "") + "\n" + _DOC
-
+    """Turn a malformed record (missing key, wrong type) into "no data" instead of raising."""
     @functools.wraps(fn)
     def wrapper(root=None):
         try:
@@ -139,10 +134,22 @@ def _final(paths, schedule, key="final_recovery", relative=True):
 
 @_guard
 def fig1(root=None):
-    """Section 5.1 / Fig. 1: more-first < equal < less-first at the end of the budget, on the
-    W* reconstruction error (relative to ||W*||_F) and on the training error ||Y - W X||_F.
+    """Section 5.1 / Fig. 1: more-first < equal < less-first at the end of the budget.
 
-    One chain per panel over the recorded trials' final errors; "partly" if one panel holds."""
+    On the W* reconstruction error (relative to ||W*||_F) and on the training error
+    ||Y - W X||_F. One chain per panel over the recorded trials' final errors; "partly" if
+    one panel holds.
+
+    Parameters
+    ----------
+    root : str or path-like, optional
+        The results folder (default :data:`RESULTS`).
+
+    Returns
+    -------
+    dict
+        ``verdict``, ``detail``, ``data``, ``files`` (see the module docstring).
+    """
     rec, path = _synth(root, "fig1")
     if rec is None:
         return _missing(path)
@@ -159,7 +166,18 @@ def fig5(root=None):
     """Appendix E / Fig. 5: the profiles are normalised to the same Frobenius norm.
 
     ||W*||_F = sqrt(sum sigma_i^2) from the recorded spectra; "holds" if equal to 1e-6
-    (relative), "fails" (the recorded run departs from the printed setting) otherwise."""
+    (relative), "fails" (the recorded run departs from the printed setting) otherwise.
+
+    Parameters
+    ----------
+    root : str or path-like, optional
+        The results folder (default :data:`RESULTS`).
+
+    Returns
+    -------
+    dict
+        ``verdict``, ``detail``, ``data``, ``files`` (see the module docstring).
+    """
     rec, path = _synth(root, "fig5")
     if rec is None:
         return _missing(path)
@@ -176,7 +194,18 @@ def fig6(root=None):
 
     Chain power < exponential < uniform on the final errors, both relative to each profile's
     ||W*||_F (the recorded profiles have different norms), for every recorded schedule and
-    for the reconstruction and training panels; "partly" if only some hold."""
+    for the reconstruction and training panels; "partly" if only some hold.
+
+    Parameters
+    ----------
+    root : str or path-like, optional
+        The results folder (default :data:`RESULTS`).
+
+    Returns
+    -------
+    dict
+        ``verdict``, ``detail``, ``data``, ``files`` (see the module docstring).
+    """
     rec, path = _synth(root, "fig6")
     if rec is None:
         return _missing(path)
@@ -194,7 +223,18 @@ def fig7(root=None):
     """Appendix E / Fig. 7: the final reconstruction error grows with kappa, Gaussian and sparse.
 
     For each noise kind and schedule, the mean final error must increase strictly from one
-    recorded kappa to the next; "partly" if only some (kind, schedule) pairs do."""
+    recorded kappa to the next; "partly" if only some (kind, schedule) pairs do.
+
+    Parameters
+    ----------
+    root : str or path-like, optional
+        The results folder (default :data:`RESULTS`).
+
+    Returns
+    -------
+    dict
+        ``verdict``, ``detail``, ``data``, ``files`` (see the module docstring).
+    """
     rec, path = _synth(root, "fig7")
     if rec is None:
         return _missing(path)
@@ -214,8 +254,20 @@ def fig7(root=None):
 
 @_guard
 def fig8(root=None):
-    """Appendix E / Fig. 8: more-first < equal < less-first (final relative reconstruction
-    error) at every recorded noise level; "partly" if only some panels hold."""
+    """Appendix E / Fig. 8: more-first < equal < less-first at every recorded noise level.
+
+    On the final relative reconstruction error; "partly" if only some panels hold.
+
+    Parameters
+    ----------
+    root : str or path-like, optional
+        The results folder (default :data:`RESULTS`).
+
+    Returns
+    -------
+    dict
+        ``verdict``, ``detail``, ``data``, ``files`` (see the module docstring).
+    """
     rec, path = _synth(root, "fig8")
     if rec is None:
         return _missing(path)
@@ -229,8 +281,21 @@ def fig8(root=None):
 
 @_guard
 def fig9(root=None):
-    """Appendix E / Fig. 9: with more-first, power < exponential < uniform (final reconstruction
-    error relative to each ||W*||_F) at every recorded Gaussian kappa."""
+    """Appendix E / Fig. 9: with more-first, power < exponential < uniform at every Gaussian kappa.
+
+    On the final reconstruction error relative to each ||W*||_F, at every recorded Gaussian
+    kappa.
+
+    Parameters
+    ----------
+    root : str or path-like, optional
+        The results folder (default :data:`RESULTS`).
+
+    Returns
+    -------
+    dict
+        ``verdict``, ``detail``, ``data``, ``files`` (see the module docstring).
+    """
     rec, path = _synth(root, "fig9")
     if rec is None:
         return _missing(path)
@@ -244,11 +309,23 @@ def fig9(root=None):
 
 @_guard
 def fig10(root=None):
-    """Appendix E / Fig. 10: (i) more-first needs the fewest steps to reach each threshold on
-    ||W_t - W*||_F / ||W*||_F (ties allowed; levels no schedule reaches are left out);
-    (ii) less-first does not reach the first recorded threshold (the caption's subplot (a):
-    not within 10,000 steps; the detail names the recorded budget). "holds" if both,
-    "partly" if one."""
+    """Appendix E / Fig. 10: more-first reaches the thresholds first; less-first misses the first.
+
+    (i) more-first needs the fewest steps to reach each threshold on ||W_t - W*||_F / ||W*||_F
+    (ties allowed; levels no schedule reaches are left out); (ii) less-first does not reach
+    the first recorded threshold (the caption's subplot (a): not within 10,000 steps; the
+    detail names the recorded budget). "holds" if both, "partly" if one.
+
+    Parameters
+    ----------
+    root : str or path-like, optional
+        The results folder (default :data:`RESULTS`).
+
+    Returns
+    -------
+    dict
+        ``verdict``, ``detail``, ``data``, ``files`` (see the module docstring).
+    """
     rec, path = _synth(root, "fig10")
     if rec is None:
         return _missing(path)
@@ -317,7 +394,18 @@ def baselines(root=None):
     """Section 5.2: base accuracy on the old classes ~98% (MNIST), ~40% (CIFAR-10), ~20% (CIFAR-100).
 
     Mean over seeds of ``base-*.json`` old-class accuracy; holds within 3 points (MNIST) or
-    10 points (CIFAR) of the printed value."""
+    10 points (CIFAR) of the printed value.
+
+    Parameters
+    ----------
+    root : str or path-like, optional
+        The results folder (default :data:`RESULTS`).
+
+    Returns
+    -------
+    dict
+        ``verdict``, ``detail``, ``data``, ``files`` (see the module docstring).
+    """
     printed = {"mnist": (0.98, 0.03), "cifar10": (0.40, 0.10), "cifar100": (0.20, 0.10)}
 
     def one(ds, label, runs):
@@ -335,11 +423,22 @@ def _acc(rec, key):
 
 @_guard
 def fig2(root=None):
-    """Section 5.2 / Fig. 2: sequential rank-1 x3 is "at least comparable" to joint rank-3 LoRA
-    on new-class test accuracy, and the sd over runs is at most ~1.5%.
+    """Section 5.2 / Fig. 2: sequential rank-1 x3 is "at least comparable" to joint rank-3 LoRA.
 
-    "At least comparable": mean final seq accuracy >= mean joint accuracy - 1 pooled sd, for
-    every recorded joint epoch count; sd claim: every seq (per component) and joint sd <= 0.015."""
+    On new-class test accuracy, with the sd over runs at most ~1.5%. "At least comparable":
+    mean final seq accuracy >= mean joint accuracy - 1 pooled sd, for every recorded joint
+    epoch count; sd claim: every seq (per component) and joint sd <= 0.015.
+
+    Parameters
+    ----------
+    root : str or path-like, optional
+        The results folder (default :data:`RESULTS`).
+
+    Returns
+    -------
+    dict
+        ``verdict``, ``detail``, ``data``, ``files`` (see the module docstring).
+    """
     sds = []
 
     def one(ds, label, runs):
@@ -388,7 +487,19 @@ def fig3_efficiency(root=None):
     ("comparable efficiency"): the seq run's rank-3 efficiency is within a factor 0.8-1.25 of
     joint's. Appendix F ("consistently higher"): the share of sequential architectures more
     efficient than joint is >= 90% (holds), < 50% (fails), else partly. The overall verdict
-    is Appendix F's; ``verdicts`` has both."""
+    is Appendix F's; ``verdicts`` has both.
+
+    Parameters
+    ----------
+    root : str or path-like, optional
+        The results folder (default :data:`RESULTS`).
+
+    Returns
+    -------
+    dict
+        ``verdict``, ``detail``, ``data``, ``files`` (see the module docstring), and ``verdicts``,
+        {"section 5.2": verdict, "appendix F": verdict}.
+    """
     v52 = []
 
     def one(ds, label, runs):
@@ -416,14 +527,26 @@ def fig3_efficiency(root=None):
 
 @_guard
 def fig4_paths(root=None):
-    """Section 5.2 / Fig. 4 and Appendix F / Fig. 12: a good first component implies (almost
-    always) a better final model.
+    """Section 5.2 / Fig. 4 and Appendix F / Fig. 12: a good first component gives a better model.
 
-    On seed-averaged paths: (a) mean final accuracy grouped by first-component epochs is
-    non-decreasing in those epochs; (b) among pairs of paths with different first-component
-    epochs, the one with more ends better in >= 80% of pairs. holds if both, partly if one.
-    Also reports Appendix F's gap, final accuracy of 10->1->1 minus 1->10->10 (printed: MNIST,
-    as large as 5-7 points), per seed where recorded."""
+    A good first component implies (almost always) a better final model. On seed-averaged
+    paths: (a) mean final accuracy grouped by first-component epochs is non-decreasing in
+    those epochs; (b) among pairs of paths with different first-component epochs, the one
+    with more ends better in >= 80% of pairs. holds if both, partly if one. Also reports
+    Appendix F's gap, final accuracy of 10->1->1 minus 1->10->10 (printed: MNIST, as large
+    as 5-7 points), per seed where recorded.
+
+    Parameters
+    ----------
+    root : str or path-like, optional
+        The results folder (default :data:`RESULTS`).
+
+    Returns
+    -------
+    dict
+        ``verdict``, ``detail``, ``data``, ``files`` (see the module docstring), and ``verdicts``,
+        {"figure 4/12": verdict, "appendix F MNIST gap": verdict}.
+    """
     gaps = {}
 
     def one(ds, label, runs):
@@ -465,9 +588,22 @@ def fig4_paths(root=None):
 
 @_guard
 def fig13_spread(root=None):
-    """Appendix F / Fig. 13: spread of accuracy after r = 1, 2, 3 components over the recorded
-    epoch allocations (paths records, seed-averaged). Descriptive: the figure makes no ordering
-    claim, so "holds" only says the spread was computed from the records."""
+    """Appendix F / Fig. 13: spread of accuracy after r = 1, 2, 3 components.
+
+    Over the recorded epoch allocations (paths records, seed-averaged). Descriptive: the
+    figure makes no ordering claim, so "holds" only says the spread was computed from the
+    records.
+
+    Parameters
+    ----------
+    root : str or path-like, optional
+        The results folder (default :data:`RESULTS`).
+
+    Returns
+    -------
+    dict
+        ``verdict``, ``detail``, ``data``, ``files`` (see the module docstring).
+    """
     def one(ds, label, runs):
         texts, acc = [], _seq_configs({"paths": runs["paths"]})
         for r in (1, 2, 3):

@@ -117,8 +117,21 @@ class LoRALinear(nn.Module):
 def apply(model: nn.Module, names, **options) -> dict[str, LoRALinear]:
     """Replace the ``nn.Linear`` submodules ``names`` of ``model`` by :class:`LoRALinear` wrappers.
 
-    Every other parameter of the model is frozen too. ``options`` go to :class:`LoRALinear`.
-    Returns {name: layer}, in the order given.
+    Every other parameter of the model is frozen too. The model is changed in place.
+
+    Parameters
+    ----------
+    model : nn.Module
+        The model to adapt.
+    names : iterable of str
+        Dotted names of ``nn.Linear`` submodules of ``model`` (at least one).
+    **options
+        Keyword arguments of :class:`LoRALinear` (``init_std``, ``scaling``).
+
+    Returns
+    -------
+    dict of str to LoRALinear
+        {name: layer}, in the order given.
     """
     names = list(names)
     if not names:
@@ -141,7 +154,23 @@ def apply(model: nn.Module, names, **options) -> dict[str, LoRALinear]:
 
 
 def add_component(layers: dict, rank: int = 1, *, seed: int | None = None) -> list[nn.Parameter]:
-    """Add a trainable pair of ``rank`` to every layer; returns the new trainable parameters."""
+    """Add a trainable pair of ``rank`` to every layer.
+
+    Parameters
+    ----------
+    layers : dict of str to LoRALinear
+        The layers, e.g. from :func:`apply`.
+    rank : int, optional
+        The rank of each new pair, >= 1 (default 1).
+    seed : int, optional
+        Seeds one ``torch.Generator`` that draws the A of every layer in turn; None uses
+        torch's global generator.
+
+    Returns
+    -------
+    list of nn.Parameter
+        The new trainable parameters, A and B of each layer in turn (2 per layer).
+    """
     gen = None if seed is None else torch.Generator().manual_seed(seed)
     params = []
     for layer in layers.values():
@@ -151,7 +180,17 @@ def add_component(layers: dict, rank: int = 1, *, seed: int | None = None) -> li
 
 
 def freeze_component(layers: dict) -> None:
-    """Freeze the trainable pair of every layer."""
+    """Freeze the trainable pair of every layer.
+
+    Parameters
+    ----------
+    layers : dict of str to LoRALinear
+        The layers, e.g. from :func:`apply`.
+
+    Returns
+    -------
+    None
+    """
     for layer in layers.values():
         layer.freeze_component()
 
@@ -166,11 +205,20 @@ def training_flops(shapes, samples: int, epochs, ranks=None) -> float:
 
     Parameters
     ----------
-    shapes : list of (in, out) of the adapted layers.
-    samples : training samples per epoch (per step, if ``epochs`` counts steps; for a
-        transformer a sample is a token, since the branch runs once per token).
-    epochs : epochs (or steps) of each component (sequential) or a single int (one joint pair).
-    ranks : rank of each component (default 1 each; for a single int ``epochs``, the joint rank).
+    shapes : list of (int, int)
+        (in, out) of the adapted layers.
+    samples : int
+        Training samples per epoch (per step, if ``epochs`` counts steps; for a transformer
+        a sample is a token, since the branch runs once per token).
+    epochs : int or sequence of int
+        Epochs (or steps) of each component (sequential) or a single int (one joint pair).
+    ranks : int or sequence of int, optional
+        Rank of each component (default 1 each); for a single int ``epochs``, the joint rank.
+
+    Returns
+    -------
+    float
+        The FLOPs.
     """
     per_rank = sum(2 * (i + o) for i, o in shapes)                 # forward FLOPs of rank 1, per sample
     if isinstance(epochs, int):

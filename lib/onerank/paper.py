@@ -72,10 +72,24 @@ def _sizes():
 
 @lru_cache(maxsize=None)
 def runs(noise_level: float = 0.0) -> tuple:
-    """The sweep shared by the checks of Theorems 1, 2 and 4 and Lemmas 2-3: the three
-    profiles, r in {2, 4}, 10 to 1000 gradient steps per component, more-first /
-    equal budgets, seeds 0..(2 quick, 6 full); m, d, n = 20, 30, 60, rank W* = 6, unit
-    rows of X (Section 2). Cached: every check reads the same runs."""
+    """The sweep shared by the checks of Theorems 1, 2 and 4 and Lemmas 2-3.
+
+    The three profiles, r in {2, 4}, 10 to 1000 gradient steps per component, more-first /
+    equal budgets, seeds 0..(2 quick, 6 full); m, d, n = 20, 30, 60, rank W* = 6, unit rows
+    of X (Section 2). Cached: every check reads the same runs.
+
+    Parameters
+    ----------
+    noise_level : float, optional
+        Standard deviation of Gaussian label noise; 0 (the default) gives noiseless labels.
+
+    Returns
+    -------
+    tuple of Run
+        One :class:`Run` per (profile, r, steps per component, schedule, seed): the problem,
+        the run of Algorithm 2, its :class:`~onerank.theory.CascadeMeasurement` and
+        Algorithm 1 on the same Y.
+    """
     out = []
     for profile in problems.PROFILES:
         for r in (2, 4):
@@ -103,10 +117,14 @@ def _count(bad, total, what):
 def theorem1_sweep() -> dict:
     """Printed (8), corrected (T_j) and the book's forms on the same runs.
 
-    Returns a dict of arrays over the runs: ``actual``, ``printed`` (8) with the printed
-    hypothesis (T_k*), ``printed_hyp``, ``corrected_l1`` (T_j, l1 tail),
-    ``corrected`` (T_j, l2 tail, the book's {prf:ref}`thm-cascade` right side),
-    ``sharp`` (tail + Q_{r+1}), ``book_hyp`` (eq-hypothesis).
+    Returns
+    -------
+    dict of ndarray
+        Arrays of shape (N,) over the N runs of :func:`runs`: ``actual`` (the final training
+        error), ``printed`` (8) with the printed hypothesis (T_k*), ``printed_hyp`` (bool),
+        ``corrected_l1`` (T_j, l1 tail), ``corrected`` (T_j, l2 tail, the book's
+        {prf:ref}`thm-cascade` right side), ``sharp`` (tail + Q_{r+1}), ``book_hyp``
+        (eq-hypothesis, bool).
     """
     rows = {key: [] for key in ("actual", "printed", "printed_hyp", "corrected_l1", "corrected", "sharp",
                                 "book_hyp")}
@@ -128,7 +146,14 @@ def _looseness(bound, actual, use):
 
 
 def check_theorem1() -> Verdict:
-    """Theorem 1 (8) as printed, under its printed hypothesis, on the shared runs."""
+    """Theorem 1 (8) as printed, under its printed hypothesis, on the shared runs.
+
+    Returns
+    -------
+    Verdict
+        "holds" if no run with the printed hypothesis violates (8) (and there is at least one
+        such run), else "fails"; the detail gives the looseness bound / actual.
+    """
     sw = theorem1_sweep()
     use = sw["printed_hyp"]
     bad = np.sum(sw["actual"][use] > sw["printed"][use] * (1 + REL))
@@ -139,7 +164,14 @@ def check_theorem1() -> Verdict:
 
 
 def check_theorem1_book() -> Verdict:
-    """The book's forms (corrected T_j, l1 and l2 tails, sharp) on the same runs."""
+    """The book's forms (corrected T_j, l1 and l2 tails, sharp) on the same runs.
+
+    Returns
+    -------
+    Verdict
+        "holds" if none of the three forms is violated on the runs with the book's hypothesis
+        (and there is at least one such run), else "fails".
+    """
     sw = theorem1_sweep()
     use = sw["book_hyp"]
     bad = {key: int(np.sum(sw["actual"][use] > sw[key][use] * (1 + REL))) for key in ("corrected_l1", "corrected",
@@ -150,8 +182,15 @@ def check_theorem1_book() -> Verdict:
 
 
 def check_theorem4() -> Verdict:
-    """Theorem 4 (26) as printed, every r <= r' <= r* (rank of Y), with its printed hypothesis
-    (T_j* in E(k), P-L574) and T_k* inside the product of (26)."""
+    """Theorem 4 (26) as printed, every r <= r' <= r* (rank of Y).
+
+    With its printed hypothesis (T_j* in E(k), P-L574) and T_k* inside the product of (26).
+
+    Returns
+    -------
+    Verdict
+        "holds" if no (run, r') pair violates (26) (and there is at least one), else "fails".
+    """
     bad = total = 0
     ratios = []
     for run in runs():
@@ -175,8 +214,16 @@ def check_theorem4() -> Verdict:
 
 # --------------------------------------------------------------------------- Theorem 2
 def check_theorem2() -> Verdict:
-    """Theorem 2 (10) for every k and (11), as printed, under the printed hypothesis; X of
-    full row rank (d = 30 <= n = 60) and noiseless Y = W* X."""
+    """Theorem 2 (10) for every k and (11), as printed, under the printed hypothesis.
+
+    X of full row rank (d = 30 <= n = 60) and noiseless Y = W* X.
+
+    Returns
+    -------
+    Verdict
+        "holds" if neither (10) nor (11) is violated (and at least one run has the hypothesis),
+        else "fails".
+    """
     bad10 = bad11 = n10 = n11 = 0
     worst10 = worst11 = 0.0
     for run in runs():
@@ -204,9 +251,18 @@ def check_theorem2() -> Verdict:
 
 
 def check_sigma_min_hypothesis() -> Verdict:
-    """Erratum: Theorem 2 prints sigma_min(X) >= 0 (P-L193), which every X satisfies; with
-    d > n (sigma_min(X) = 0) the bound (11), whose kappa(X) is then infinite, says nothing,
-    and W* cannot be recovered: two maps that agree on the row space of X fit Y equally."""
+    """Erratum: Theorem 2 prints sigma_min(X) >= 0 (P-L193), which every X satisfies.
+
+    With d > n (sigma_min(X) = 0) the bound (11), whose kappa(X) is then infinite, says
+    nothing, and W* cannot be recovered: two maps that agree on the row space of X fit Y
+    equally.
+
+    Returns
+    -------
+    Verdict
+        "holds" (erratum confirmed) if sigma_min(X) = 0 and exact steps fit Y while W_hat stays
+        far from W*, else "fails".
+    """
     p = problems.make_problem(6, 12, 8, 3, seed=0)
     smin = _sv(p.X)[-1] if p.X.shape[0] <= p.X.shape[1] else 0.0
     res = deflation.deflate(p.Y, p.X, 3, solver="exact")
@@ -221,8 +277,19 @@ def check_sigma_min_hypothesis() -> Verdict:
 
 # --------------------------------------------------------------------------- Lemmas 2, 3, recursion (19)
 def lemma_steps() -> dict:
-    """Every step k of the shared runs: the quantities of Lemma 2 (17), Lemma 3 (18) and
-    the recursion (19), with Lemma 3's gap in both readings of its garbled index."""
+    """Every step k of the shared runs: the quantities of Lemma 2 (17), Lemma 3 (18) and (19).
+
+    The recursion (19) too, with Lemma 3's gap in both readings of its garbled index.
+
+    Returns
+    -------
+    dict of ndarray
+        Arrays of shape (N,) over the N steps (all k = 1..r of every run of :func:`runs`):
+        ``E`` and ``E2`` (||Y_k - Y_k*||_F and ||.||_2), ``E_next`` (||Y_{k+1} - Y_{k+1}*||_F),
+        ``change`` (the left side of (18)), ``dX`` (||delta_k X||_F), ``sigma`` (sigma_k*),
+        ``T_wedin`` and ``T_literal`` (:func:`onerank.printed.lemma3_gap`), ``T_star``
+        (T_k*), ``hyp`` (bool, Lemma 3's hypothesis ||E_k||_2 < sigma_k* - sigma_{k+1}*).
+    """
     out = {key: [] for key in ("E", "E2", "E_next", "change", "dX", "sigma", "T_wedin", "T_literal",
                                "T_star", "hyp")}
     for run in runs():
@@ -243,7 +310,13 @@ def lemma_steps() -> dict:
 
 
 def check_lemma2() -> Verdict:
-    """Lemma 2 (17): ||E_{k+1}|| <= ||E_k|| + ||b*a*X - bbar abar X|| + ||delta_k X||, every step."""
+    """Lemma 2 (17): ||E_{k+1}|| <= ||E_k|| + ||b*a*X - bbar abar X|| + ||delta_k X||, every step.
+
+    Returns
+    -------
+    Verdict
+        "holds" if no step violates (17) beyond rounding, else "fails".
+    """
     st = lemma_steps()
     rhs = st["E"] + st["change"] + st["dX"]
     tol = 1e3 * np.finfo(float).eps * (1 + rhs)          # rounding of the computed norms
@@ -253,8 +326,17 @@ def check_lemma2() -> Verdict:
 
 
 def check_lemma3() -> Verdict:
-    """Lemma 3 (18) as printed, under its hypothesis, with the perturbed gap T_k in both
-    readings; and the step T_k >= T_k*/2 that the proof of Theorem 4 takes from (33)."""
+    """Lemma 3 (18) as printed, under its hypothesis, with the perturbed gap T_k in both readings.
+
+    Also the step T_k >= T_k*/2 that the proof of Theorem 4 takes from (33).
+
+    Returns
+    -------
+    Verdict
+        "holds" if no step with the hypothesis (and E_k != 0) violates (18) in the Wedin reading
+        (and there is at least one such step), else "fails"; the literal reading and the count
+        of T_k < T_k*/2 are reported in the detail.
+    """
     st = lemma_steps()
     h = st["hyp"] & (st["E"] > 0)
     tol = 1e3 * np.finfo(float).eps * (1 + st["change"])
@@ -272,8 +354,17 @@ def check_lemma3() -> Verdict:
 
 
 def check_recursion19() -> Verdict:
-    """The recursion (19) with the perturbed gap, and with 2 + 6 sigma_k*/T_k* (the form the
-    proof of Theorem 4 unrolls), at every step of the shared runs."""
+    """The recursion (19) with the perturbed gap, and with 2 + 6 sigma_k*/T_k*.
+
+    The second is the form the proof of Theorem 4 unrolls; both at every step of the shared
+    runs.
+
+    Returns
+    -------
+    Verdict
+        "holds" if neither form is violated at a step with Lemma 3's hypothesis (and there is at
+        least one), else "fails".
+    """
     st = lemma_steps()
     h = st["hyp"]
     tol = 1e3 * np.finfo(float).eps * (1 + st["E_next"])
@@ -287,9 +378,17 @@ def check_recursion19() -> Verdict:
 
 
 def check_deviation32() -> Verdict:
-    """The deviation bound (32), second line (T_j): ||Y_k - Y_k*||_F <= Ehat(k) for every k,
-    with the factor 2 + 3 sigma_j / T_j (T_j the perturbed gap) bounded through T_j >= T_j*/2
-    by the book's Q_k (factor 2 + 6 sigma_j / T_j*), under the printed hypothesis."""
+    """The deviation bound (32), second line (T_j): ||Y_k - Y_k*||_F <= Ehat(k) for every k.
+
+    With the factor 2 + 3 sigma_j / T_j (T_j the perturbed gap) bounded through
+    T_j >= T_j*/2 by the book's Q_k (factor 2 + 6 sigma_j / T_j*), under the printed
+    hypothesis.
+
+    Returns
+    -------
+    Verdict
+        "holds" if no (run, k) pair violates it (and there is at least one), else "fails".
+    """
     bad = total = 0
     for run in runs():
         s, sx, dn, r = run.m.sigma, run.m.sigma_max_X, run.m.delta_norms, run.r
@@ -304,7 +403,14 @@ def check_deviation32() -> Verdict:
 
 
 def check_lemma5() -> Verdict:
-    """Lemma 5: the closed form equals the recurrence, in exact rational arithmetic."""
+    """Lemma 5: the closed form equals the recurrence, in exact rational arithmetic.
+
+    Returns
+    -------
+    Verdict
+        "holds" if :func:`onerank.theory.unroll` and :func:`onerank.theory.recurrence` agree
+        exactly on every random rational recursion, else "fails".
+    """
     from fractions import Fraction
 
     rng = np.random.default_rng(0)
@@ -321,8 +427,16 @@ def check_lemma5() -> Verdict:
 
 # --------------------------------------------------------------------------- Lemma 1, footnote 3, Algorithms
 def check_lemma1() -> Verdict:
-    """Lemma 1 in its printed (noiseless, Section 2) setting: Algorithm 1's pieces are the
-    singular triplets of Y, b_k* a_k*^T X = sigma_k* u_k* v_k*^T, for every k."""
+    """Lemma 1 in its printed (noiseless, Section 2) setting: Algorithm 1 gives Y's triplets.
+
+    Algorithm 1's pieces are the singular triplets of Y, b_k* a_k*^T X = sigma_k* u_k* v_k*^T,
+    for every k.
+
+    Returns
+    -------
+    Verdict
+        "holds" if the largest relative difference is below 1e-8, else "fails".
+    """
     worst = 0.0
     count = config.pick(30, 300)
     for seed in range(count):
@@ -339,10 +453,17 @@ def check_lemma1() -> Verdict:
 
 
 def check_lemma1_noise() -> Verdict:
-    """Erratum of the proof of Theorem 3 (C.3, P-L736-754): with noisy labels and n > d, exact
-    steps give the truncated SVD of Y P, not of Y; the C.3 display
-    ||Y^(r) - sum_k b_k a_k^T X||_F <= sigma_max(X) sum sum ||delta|| prod(...) is then false
-    for exact steps (right side 0)."""
+    """Erratum of the proof of Theorem 3 (C.3, P-L736-754): noisy labels, exact steps.
+
+    With noisy labels and n > d, exact steps give the truncated SVD of Y P, not of Y; the C.3
+    display ||Y^(r) - sum_k b_k a_k^T X||_F <= sigma_max(X) sum sum ||delta|| prod(...) is then
+    false for exact steps (right side 0).
+
+    Returns
+    -------
+    Verdict
+        "holds" (erratum confirmed) if the display fails in every noisy instance, else "fails".
+    """
     fails = 0
     count = config.pick(20, 200)
     smallest = np.inf
@@ -359,7 +480,14 @@ def check_lemma1_noise() -> Verdict:
 
 
 def check_footnote3() -> Verdict:
-    """Footnote 3: the b_k* a_k*^T sum to W* (r = r*) but need not be W*'s SVD pieces."""
+    """Footnote 3: the b_k* a_k*^T sum to W* (r = r*) but need not be W*'s SVD pieces.
+
+    Returns
+    -------
+    Verdict
+        "holds" if the pieces sum to W* (to 1e-9, relative) and the first piece differs from
+        W*'s top SVD piece in at least one design, else "fails".
+    """
     aligned_fail = 0
     worst_sum = 0.0
     count = config.pick(20, 200)
@@ -376,8 +504,17 @@ def check_footnote3() -> Verdict:
 
 
 def check_algorithm1() -> Verdict:
-    """Algorithm 1: each exact step minimises (1): its gradient vanishes and the objective
-    equals the Eckart-Young value of the residual in the row space of X."""
+    """Algorithm 1: each exact step minimises (1).
+
+    Its gradient vanishes and the objective equals the Eckart-Young value of the residual in
+    the row space of X.
+
+    Returns
+    -------
+    Verdict
+        "holds" if both the relative gradient and the distance to the Eckart-Young value are
+        below 1e-10, else "fails".
+    """
     worst_grad = worst_obj = 0.0
     for seed in range(config.pick(20, 200)):
         p = problems.make_problem(15, 20, 40, 5, profile=problems.PROFILES[seed % 3], seed=seed)
@@ -394,8 +531,16 @@ def check_algorithm1() -> Verdict:
 
 
 def check_algorithm2() -> Verdict:
-    """Algorithm 2 with the gradient subroutine (5): the gradient of (1) against central
-    finite differences at random points, and the deflation identity (2) along a run."""
+    """Algorithm 2 with the gradient subroutine (5): gradients and the deflation identity.
+
+    The gradient of (1) against central finite differences at random points, and the
+    deflation identity (2) along a run.
+
+    Returns
+    -------
+    Verdict
+        "holds" if the gradients agree to 1e-6 (relative) and (2) holds to 1e-12, else "fails".
+    """
     rng = np.random.default_rng(0)
     worst = 0.0
     for _ in range(config.pick(10, 100)):
@@ -418,8 +563,15 @@ def check_algorithm2() -> Verdict:
 
 
 def check_eq4() -> Verdict:
-    """Eq. (4): r exact steps give a stationary point of the factorised objective
-    f(A, B) = 1/2 ||Y - B A X||_F^2 (both gradients vanish), at the optimal value of (3)."""
+    """Eq. (4): r exact steps give a stationary point of the factorised objective.
+
+    f(A, B) = 1/2 ||Y - B A X||_F^2 (both gradients vanish), at the optimal value of (3).
+
+    Returns
+    -------
+    Verdict
+        "holds" if the largest relative gradient is below 1e-10, else "fails".
+    """
     worst = 0.0
     for seed in range(config.pick(20, 200)):
         p = problems.make_problem(12, 15, 40, 5, noise="gaussian", noise_level=0.05, seed=seed)
@@ -434,8 +586,16 @@ def check_eq4() -> Verdict:
 
 
 def check_definition1() -> Verdict:
-    """Definition 1: delta_k is measured against the exact minimiser for Y_k (not Y_k*);
-    it vanishes for exact steps and is positive after a finite budget."""
+    """Definition 1: delta_k is measured against the exact minimiser for Y_k (not Y_k*).
+
+    It vanishes for exact steps and is positive after a finite budget.
+
+    Returns
+    -------
+    Verdict
+        "holds" if all three hold (zero for exact steps, positive after 20 steps, and equal to
+        the value recomputed from Y_k to 1e-10), else "fails".
+    """
     p = problems.make_problem(20, 30, 60, 6, seed=0)
     exact = deflation.deflate(p.Y, p.X, 4, solver="exact")
     gd = deflation.deflate(p.Y, p.X, [20] * 4, seed=0)
@@ -451,8 +611,15 @@ def check_definition1() -> Verdict:
 
 
 def check_eq9() -> Verdict:
-    """Eq. (9): the generator makes Y = W* X + E with rank W* = r*; noiseless Y has rank r*,
-    noisy Y full rank (Section 4: p = m with high probability)."""
+    """Eq. (9): the generator makes Y = W* X + E with rank W* = r*.
+
+    Noiseless Y has rank r*, noisy Y full rank (Section 4: p = m with high probability).
+
+    Returns
+    -------
+    Verdict
+        "holds" if Y = W* X + E and both ranks are as stated, else "fails".
+    """
     p0 = problems.make_problem(10, 15, 40, 4, seed=0)
     p1 = problems.make_problem(10, 15, 40, 4, noise="gaussian", noise_level=0.01, seed=0)
     ok = (np.allclose(p1.Y, p1.W_star @ p1.X + p1.noise) and np.linalg.matrix_rank(p0.Y) == 4
@@ -463,9 +630,18 @@ def check_eq9() -> Verdict:
 
 # --------------------------------------------------------------------------- (15)-(16), Remark 1
 def check_decomposition() -> Verdict:
-    """(15)-(16): the three-term decomposition holds on the runs, but App. A's 'the first
-    component equals sum_{k>r} sigma_k*' (P-L416) is false as an equality: the ground-truth
-    error is (sum_{k>r} sigma_k*^2)^{1/2} (Eckart-Young), strictly smaller."""
+    """(15)-(16): the three-term decomposition holds on the runs; App. A's equality does not.
+
+    App. A's 'the first component equals sum_{k>r} sigma_k*' (P-L416) is false as an
+    equality: the ground-truth error is (sum_{k>r} sigma_k*^2)^{1/2} (Eckart-Young), strictly
+    smaller.
+
+    Returns
+    -------
+    Verdict
+        "holds" if no run violates (15) or (16), else "fails"; the ratio of the l1 sum to the
+        ground-truth error (the claimed equality) is reported in the detail.
+    """
     bad15 = bad16 = 0
     eq_gap = []
     for run in runs():
@@ -488,10 +664,33 @@ def check_decomposition() -> Verdict:
 
 
 def remark1_amplification(gaps_rel=(0.3, 0.1, 0.03, 0.01), r=4, size=12, trials=None):
-    """Remark 1 measured: a first-step error of fixed size is passed through r - 1 exact
-    later steps (theory.deflation_with_errors, X = I) on spectra with equal relative gaps
-    g; returns, per g, the median measured amplification ||E_{r+1}|| / ||delta_1|| and the
-    printed factor prod_{j=2}^{r} (2 + 6 sigma_j / T_r)."""
+    """Remark 1 measured: the amplification of a first-step error by r - 1 exact later steps.
+
+    A first-step error of fixed size is passed through r - 1 exact later steps
+    (theory.deflation_with_errors, X = I) on spectra with equal relative gaps g,
+    sigma_i = 10 (1 - g)^(i-1); the error of step 1 is a random rank-1 one of size
+    1e-4 g sqrt(sigma_1).
+
+    Parameters
+    ----------
+    gaps_rel : sequence of float, optional
+        The relative gaps g (default (0.3, 0.1, 0.03, 0.01)).
+    r : int, optional
+        The number of steps (default 4).
+    size : int, optional
+        Y is size x size (default 12).
+    trials : int, optional
+        Random instances per gap (default: 20 quick, 200 full).
+
+    Returns
+    -------
+    g : (G,) ndarray
+        The relative gaps, G = len(gaps_rel).
+    measured : (G,) ndarray
+        Per g, the median measured amplification ||E_{r+1}|| / ||delta_1||.
+    factor : (G,) ndarray
+        Per g, the printed factor prod_{j=2}^{r} (2 + 6 sigma_j / T_r).
+    """
     trials = trials or config.pick(20, 200)
     rng = np.random.default_rng(0)
     measured, factor = [], []
@@ -515,8 +714,18 @@ def remark1_amplification(gaps_rel=(0.3, 0.1, 0.03, 0.01), r=4, size=12, trials=
 
 
 def check_remark1() -> Verdict:
-    """Remark 1: the printed factor grows as the gaps shrink; does the measured
-    amplification of a small first-step error?"""
+    """Remark 1: the printed factor grows as the gaps shrink; does the measured amplification?
+
+    The measured amplification is that of a small first-step error
+    (:func:`remark1_amplification`).
+
+    Returns
+    -------
+    Verdict
+        "partly" if the printed factor grows while the measured amplification varies by less
+        than a factor 10 over the gaps, "holds" if the factor grows and the measured
+        amplification varies by 10 or more, "fails" if the factor does not grow.
+    """
     g, measured, factor = remark1_amplification()
     grows_factor = bool(np.all(np.diff(factor) > 0))
     spread = measured.max() / measured.min()
@@ -529,12 +738,28 @@ def check_remark1() -> Verdict:
 # --------------------------------------------------------------------------- Theorem 3, Lemma 4, Lemma 6
 @lru_cache(maxsize=None)
 def theorem3_sweep(scales=(1.0,), budgets=(30, 300, None)) -> tuple:
-    """Inexact steps and label noise together, for eq. (12): W* 8 x 10 of rank 3, X 10 x 40
-    with unit rows, Gaussian noise eps, Algorithm 2 with budgets from 30 to 3000 steps per
-    component and exact steps, r = 1..5; W*, X-independent eps and the labels rescaled by
-    each factor in ``scales`` (a change of units). One dict per run: actual error, the
-    printed pieces (:func:`onerank.printed.theorem3_terms`, gamma = 0.05), the constant the
-    O(.) needs (``C``), the printed and the book's hypotheses."""
+    """Inexact steps and label noise together, for eq. (12).
+
+    W* 8 x 10 of rank 3, X 10 x 40 with unit rows, Gaussian noise eps in {0.003, 0.01, 0.03},
+    Algorithm 2 with each budget of ``budgets`` (steps per component) and exact steps,
+    r = 1..5, seeds 0..(3 quick, 12 full); W*, the labels and eps (not X) rescaled by each
+    factor in ``scales`` (a change of units; the step size by its inverse). Cached.
+
+    Parameters
+    ----------
+    scales : tuple of float, optional
+        The unit factors c (default (1.0,)).
+    budgets : tuple of int or None, optional
+        Gradient steps per component; None means exact steps (default (30, 300, None)).
+
+    Returns
+    -------
+    tuple of dict
+        One dict per run: ``scale``, ``seed``, ``eps``, ``r``, ``t`` (0 for exact steps),
+        ``actual`` error ||W* - W_hat||_F, the printed pieces
+        (:func:`onerank.printed.theorem3_terms`, gamma = 0.05), the constant the O(.) needs
+        (``C``), the hypothesis ``hyp`` (printed, with T_j*), and ``noise_ratio``.
+    """
     out = []
     for scale in scales:
         for seed in range(config.pick(3, 12)):
@@ -563,7 +788,13 @@ def theorem3_sweep(scales=(1.0,), budgets=(30, 300, None)) -> tuple:
 
 
 def check_theorem3() -> Verdict:
-    """Eq. (12) as printed: the constant its O(.) needs over the sweep, and its spread."""
+    """Eq. (12) as printed: the constant its O(.) needs over the sweep, and its spread.
+
+    Returns
+    -------
+    Verdict
+        Always "partly": the detail gives the needed constant's median, 90% quantile and maximum.
+    """
     sw = theorem3_sweep()
     C = np.array([row["C"] for row in sw])
     first_ok = all(row["bias_printed"] >= row["bias_sigma_k"] - 1e-12 for row in sw)
@@ -576,10 +807,25 @@ def check_theorem3() -> Verdict:
 
 
 def theorem3_probability(gammas=(0.5, 0.1, 0.02), eps=0.01) -> dict:
-    """The probability 1 - gamma of eq. (12): one instance (W* 8 x 10 of rank 3, X 10 x 40),
-    many noise draws, exact steps with r = r* = 3. For each gamma, the constant the O(.)
-    needs so that the bound fails in at most a fraction gamma of the draws: the
-    (1 - gamma)-quantile of (actual - explicit part) / shape(gamma). Returns {gamma: C}."""
+    """The probability 1 - gamma of eq. (12), measured over noise draws.
+
+    One instance (W* 8 x 10 of rank 3, X 10 x 40), many noise draws, exact steps with
+    r = r* = 3. For each gamma, the constant the O(.) needs so that the bound fails in at
+    most a fraction gamma of the draws: the (1 - gamma)-quantile of
+    (actual - explicit part) / shape(gamma).
+
+    Parameters
+    ----------
+    gammas : sequence of float, optional
+        Failure probabilities in (0, 1) (default (0.5, 0.1, 0.02)).
+    eps : float, optional
+        The noise standard deviation (default 0.01).
+
+    Returns
+    -------
+    dict of float to float
+        {gamma: C}.
+    """
     p = problems.make_problem(8, 10, 40, 3, profile="exponential", seed=0, frobenius_norm=3.0)
     sX, sW = _sv(p.X), _sv(p.W_star)[:3]
     rng = np.random.default_rng(1)
@@ -597,8 +843,16 @@ def theorem3_probability(gammas=(0.5, 0.1, 0.02), eps=0.01) -> dict:
 
 
 def check_theorem3_probability() -> Verdict:
-    """Does the printed sqrt(log 1/gamma) carry the confidence level? The needed constant
-    must not grow as gamma falls."""
+    """Does the printed sqrt(log 1/gamma) carry the confidence level?
+
+    The needed constant must not grow as gamma falls.
+
+    Returns
+    -------
+    Verdict
+        "holds" if the constant of :func:`theorem3_probability` grows by at most 5% from one
+        gamma to the next smaller one, else "fails".
+    """
     C = theorem3_probability()
     values = [C[g] for g in sorted(C, reverse=True)]
     ok = all(b <= a * 1.05 for a, b in zip(values, values[1:]))
@@ -608,9 +862,17 @@ def check_theorem3_probability() -> Verdict:
 
 
 def check_theorem3_scaling() -> Verdict:
-    """Eq. (12) under a change of units (Y, W*, eps scaled by c): the actual error scales by
-    c exactly, the O(.)-term does not (its sqrt(1/T*_min) part scales like sqrt c), so the
-    constant the statement needs depends on the units."""
+    """Eq. (12) under a change of units (Y, W*, eps scaled by c).
+
+    The actual error scales by c exactly, the O(.)-term does not (its sqrt(1/T*_min) part
+    scales like sqrt c), so the constant the statement needs depends on the units.
+
+    Returns
+    -------
+    Verdict
+        "holds" (erratum confirmed) if the largest needed constant at c = 100 exceeds that at
+        c = 0.01 by more than 1.5 times, else "fails".
+    """
     sw = theorem3_sweep(scales=(0.01, 1.0, 100.0), budgets=(300, None))
     byscale = {c: np.array([row["C"] for row in sw if row["scale"] == c]) for c in (0.01, 1.0, 100.0)}
     mx = {c: float(np.max(v)) for c, v in byscale.items()}
@@ -622,10 +884,23 @@ def check_theorem3_scaling() -> Verdict:
 
 
 def lemma4_constants(gaps_rel=(0.3, 0.1, 0.03, 0.01), scales=(1.0,)) -> dict:
-    """The constant Lemma 4's O(.) needs, m_hat = 1, as the relative gap of Y*'s top pair
-    shrinks: Y* = c (u_1 v_1^T + (1 - g) u_2 v_2^T + 0.3 u_3 v_3^T), 8 x 40, and the noise
-    at the edge of the printed condition, eps (sqrt n + sqrt log 1/delta) = 0.05 T*_min
-    (delta = 0.05). Returns {(g, c): largest needed constant over the seeds}."""
+    """The constant Lemma 4's O(.) needs, m_hat = 1, as the relative gap of Y*'s top pair shrinks.
+
+    Y* = c (u_1 v_1^T + (1 - g) u_2 v_2^T + 0.3 u_3 v_3^T), 8 x 40, and the noise at the edge
+    of the printed condition, eps (sqrt n + sqrt log 1/delta) = 0.05 T*_min (delta = 0.05).
+
+    Parameters
+    ----------
+    gaps_rel : sequence of float, optional
+        The relative gaps g (default (0.3, 0.1, 0.03, 0.01)).
+    scales : sequence of float, optional
+        The factors c (default (1.0,)).
+
+    Returns
+    -------
+    dict of (float, float) to float
+        {(g, c): largest needed constant over the seeds}.
+    """
     rng = np.random.default_rng(0)
     out = {}
     for c in scales:
@@ -647,9 +922,18 @@ def lemma4_constants(gaps_rel=(0.3, 0.1, 0.03, 0.01), scales=(1.0,)) -> dict:
 
 
 def check_lemma4() -> Verdict:
-    """Lemma 4 as printed, with the noise at the edge of its condition: if no fixed constant
-    serves every relative gap, the printed bound is false for any absolute constant (the
-    proof's vector term carries sigma_1*/T*, which the printed form drops)."""
+    """Lemma 4 as printed, with the noise at the edge of its condition.
+
+    If no fixed constant serves every relative gap, the printed bound is false for any
+    absolute constant (the proof's vector term carries sigma_1*/T*, which the printed form
+    drops).
+
+    Returns
+    -------
+    Verdict
+        "fails" if the needed constant at the smallest gap exceeds 5 times that at the largest,
+        else "holds".
+    """
     const = lemma4_constants()
     g = sorted({key[0] for key in const}, reverse=True)
     vals = [const[(gg, 1.0)] for gg in g]
@@ -661,14 +945,33 @@ def check_lemma4() -> Verdict:
 
 
 def check_lemma4_false() -> Verdict:
-    """Erratum: Lemma 4 is false as printed (for an absolute hidden constant)."""
+    """Erratum: Lemma 4 is false as printed (for an absolute hidden constant).
+
+    Returns
+    -------
+    Verdict
+        "holds" (erratum confirmed) when :func:`check_lemma4` fails, else "fails"; its detail.
+    """
     v = check_lemma4()
     return Verdict("holds" if v.status == "fails" else "fails", v.detail, v.data)
 
 
 def lemma4_step_rows(scales=(0.01, 1.0, 100.0)) -> list:
-    """The printed first display of C.2 (P-L690) and its corrected form at every k <= r* on
-    noisy instances, at several scales."""
+    """The printed first display of C.2 (P-L690) and its corrected form, at every k <= r*.
+
+    On noisy instances (8 x 40 labels, rank-3 Y*), at several scales.
+
+    Parameters
+    ----------
+    scales : sequence of float, optional
+        The factors c multiplying the labels (default (0.01, 1.0, 100.0)).
+
+    Returns
+    -------
+    list of dict
+        One dict per (scale, seed, k): ``scale``, ``k`` and the entries of
+        :func:`onerank.printed.lemma4_wedin_step`.
+    """
     out = []
     for c in scales:
         for seed in range(config.pick(10, 100)):
@@ -680,8 +983,16 @@ def lemma4_step_rows(scales=(0.01, 1.0, 100.0)) -> list:
 
 
 def check_lemma4_step() -> Verdict:
-    """Erratum: C.2's Wedin step (P-L690) is printed with <= and 2/T_k*; Wedin gives >= with
-    1/delta^2. Count where each form holds, per scale."""
+    """Erratum: C.2's Wedin step (P-L690) is printed with <= and 2/T_k*.
+
+    Wedin gives >= with 1/delta^2. Count where each form holds, per scale.
+
+    Returns
+    -------
+    Verdict
+        "holds" (erratum confirmed) if the corrected form is never violated, else "fails"; the
+        counts of the printed form are in the detail.
+    """
     rows = lemma4_step_rows()
     parts = []
     corrected_bad = 0
@@ -696,8 +1007,15 @@ def check_lemma4_step() -> Verdict:
 
 
 def check_lemma6() -> Verdict:
-    """Lemma 6 with the explicit constants of the book (lem-gauss): Monte Carlo frequencies
-    of sigma_max(M) > sqrt m + sqrt n + t against exp(-t^2/2)."""
+    """Lemma 6 with the explicit constants of the book (lem-gauss), by Monte Carlo.
+
+    Frequencies of sigma_max(M) > sqrt m + sqrt n + t against exp(-t^2/2).
+
+    Returns
+    -------
+    Verdict
+        "holds" if no frequency exceeds the bound by 3 standard errors or more, else "fails".
+    """
     m, n, trials = 20, 30, config.pick(2000, 20000)
     s = theory.gaussian_singular_values(m, n, trials, seed=0)[:, 0]
     worst = 0.0
@@ -718,8 +1036,16 @@ def _paper_matrix(profile, rng, m=20, n=30):
 
 
 def check_eym() -> Verdict:
-    """Theorem 5 on matrices with the three spectra of Appendix E (r* = 20): A_k beats 200
-    random rank-k matrices and small perturbations of itself, in Frobenius and spectral norm."""
+    """Theorem 5 on matrices with the three spectra of Appendix E (r* = 20).
+
+    A_k beats 200 random rank-k matrices and small perturbations of itself, in Frobenius and
+    spectral norm.
+
+    Returns
+    -------
+    Verdict
+        "holds" if no candidate beats A_k, else "fails".
+    """
     rng = np.random.default_rng(0)
     bad = 0
     for profile in problems.PROFILES:
@@ -738,7 +1064,14 @@ def check_eym() -> Verdict:
 
 
 def check_weyl() -> Verdict:
-    """Theorem 7: |sigma~_i - sigma_i| <= ||Delta||_2 on the Appendix E spectra."""
+    """Theorem 7: |sigma~_i - sigma_i| <= ||Delta||_2 on the Appendix E spectra.
+
+    Returns
+    -------
+    Verdict
+        "holds" if the largest ratio |sigma~_i - sigma_i| / ||Delta||_2 is at most 1 (up to
+        rounding), else "fails".
+    """
     rng = np.random.default_rng(1)
     worst = 0.0
     for profile in problems.PROFILES:
@@ -751,7 +1084,14 @@ def check_weyl() -> Verdict:
 
 
 def check_wedin() -> Verdict:
-    """Theorem 6 as printed (Frobenius-sum form, the printed delta) on the Appendix E spectra."""
+    """Theorem 6 as printed (Frobenius-sum form, the printed delta) on the Appendix E spectra.
+
+    Returns
+    -------
+    Verdict
+        "holds" if no case with a finite right side violates it (and there is at least one),
+        else "fails".
+    """
     rng = np.random.default_rng(2)
     bad = total = 0
     worst = 0.0
@@ -771,8 +1111,16 @@ def check_wedin() -> Verdict:
 
 # --------------------------------------------------------------------------- LoRA equations (13)-(14)
 def check_lora_equations() -> Verdict:
-    """Eqs. (13)-(14): the LoRA layer computes x -> (W_0 + sum_j b_j a_j^T) x with frozen
-    finished components and one trainable pair."""
+    """Eqs. (13)-(14): the LoRA layer computes x -> (W_0 + sum_j b_j a_j^T) x.
+
+    With frozen finished components and one trainable pair.
+
+    Returns
+    -------
+    Verdict
+        "holds" if the forward pass equals the merged weights to 1e-5 and only one pair is
+        trainable, else "fails".
+    """
     import torch
 
     from . import lora
@@ -1036,9 +1384,16 @@ ERRATA = (
 
 
 def check_theorem4_index() -> Verdict:
-    """Erratum: the printed products use T_k* (outer index) where the proof gives T_j*. A
-    proof step is false (the unrolled recursion has the factors of steps j); the printed
-    statements are not shown false: count the runs where the T_k* form is smaller."""
+    """Erratum: the printed products use T_k* (outer index) where the proof gives T_j*.
+
+    A proof step is false (the unrolled recursion has the factors of steps j); the printed
+    statements are not shown false: count the runs where the T_k* form is smaller.
+
+    Returns
+    -------
+    Verdict
+        "holds" (erratum confirmed) if the T_k* form is smaller in at least one run, else "fails".
+    """
     smaller = fails = total = 0
     for run in runs():
         s, sx, dn, r = run.m.sigma, run.m.sigma_max_X, run.m.delta_norms, run.r
@@ -1052,8 +1407,17 @@ def check_theorem4_index() -> Verdict:
 
 
 def check_notes_form() -> Verdict:
-    """Erratum of the notes: their form (early factors on late errors, no sigma_max(X)) fails
-    on runs with X of i.i.d. N(0, 1) entries (sigma_max(X) ~ sqrt n + sqrt d) at r = 1."""
+    """Erratum of the notes: their form fails (early factors on late errors, no sigma_max(X)).
+
+    It fails on runs with X of i.i.d. N(0, 1) entries (sigma_max(X) ~ sqrt n + sqrt d) at
+    r = 1.
+
+    Returns
+    -------
+    Verdict
+        "holds" (erratum confirmed) if the notes' form is violated in at least one run, else
+        "fails".
+    """
     bad = total = 0
     for seed in range(config.pick(10, 100)):
         p = problems.make_problem(20, 30, 60, 6, x_norm="none", seed=seed)
@@ -1070,8 +1434,23 @@ CHECKS.update(theorem4_index=check_theorem4_index, notes_form=check_notes_form)
 
 
 def run_checks(keys=None, progress: bool = True) -> dict:
-    """Run the checks named by the items and errata (or ``keys``), each once; returns
-    {key: Verdict}. Shows a tqdm bar when ``progress``."""
+    """Run the checks named by the items and errata (or ``keys``), each once.
+
+    Shows a tqdm bar when ``progress``.
+
+    Parameters
+    ----------
+    keys : sequence of str, optional
+        Keys of ``CHECKS`` to run (default, or empty: every check of ``ITEMS`` and
+        ``ERRATA``); repeated keys run once.
+    progress : bool, optional
+        Show a progress bar (default True).
+
+    Returns
+    -------
+    dict of str to Verdict
+        {key: Verdict}.
+    """
     keys = list(dict.fromkeys(keys or [it.check for it in ITEMS] + [er.check for er in ERRATA]))
     missing = [key for key in keys if key not in CHECKS]
     if missing:
@@ -1084,7 +1463,18 @@ def _cell(text: str) -> str:
 
 
 def items_table(verdicts: dict) -> str:
-    """The item table as a MyST Markdown pipe table (rows in the paper's order)."""
+    """The item table as a MyST Markdown pipe table (rows in the paper's order).
+
+    Parameters
+    ----------
+    verdicts : dict of str to Verdict
+        The verdicts of :func:`run_checks`; must hold the check of every item.
+
+    Returns
+    -------
+    str
+        The table.
+    """
     head = "| item | place | printed statement | book | form | check | verdict |\n|---|---|---|---|---|---|---|\n"
     rows = []
     for it in ITEMS:
@@ -1096,7 +1486,18 @@ def items_table(verdicts: dict) -> str:
 
 
 def errata_table(verdicts: dict) -> str:
-    """The errata table as a MyST Markdown pipe table."""
+    """The errata table as a MyST Markdown pipe table.
+
+    Parameters
+    ----------
+    verdicts : dict of str to Verdict
+        The verdicts of :func:`run_checks`; must hold the check of every erratum.
+
+    Returns
+    -------
+    str
+        The table; an erratum is "confirmed" when its check holds.
+    """
     head = "| printed | place | source | corrected | class | check | verdict |\n|---|---|---|---|---|---|---|\n"
     rows = [f"| {_cell(er.printed)} | {er.place} | {er.source} | {_cell(er.corrected)} | {er.kind} | `{er.check}` | "
             f"**{'confirmed' if verdicts[er.check].status == 'holds' else 'not confirmed'}**: "

@@ -82,15 +82,21 @@ def cascade_terms(sigma, sigma_max_X, delta_norms, r, *, gap="outer") -> np.ndar
 
     Parameters
     ----------
-    sigma : (p,) singular values of Y, non-increasing (zeros included).
-    sigma_max_X : float, sigma_max(X).
-    delta_norms : (>= r,) the ||delta_k||_F of Definition 1.
-    r : int, number of components, 1 <= r <= p.
-    gap : "outer" or "inner" (module docstring).
+    sigma : (p,) array_like
+        Singular values of Y, non-increasing (zeros included).
+    sigma_max_X : float
+        sigma_max(X), >= 0.
+    delta_norms : (>= r,) array_like
+        The ||delta_k||_F of Definition 1, nonnegative; only the first r are used.
+    r : int
+        Number of components, 1 <= r <= p.
+    gap : {"outer", "inner"}, optional
+        Which gap sits in the product (module docstring; default "outer").
 
     Returns
     -------
-    (r,) array; inf where a factor divides by a zero gap.
+    S : (r,) ndarray
+        S_1, ..., S_r; inf where a factor divides by a zero gap.
     """
     s, sx, dn, r, T = _sums_inputs(sigma, sigma_max_X, delta_norms, r, gap)
     return np.array([sx * _inner_sum(s, T, dn, k, k, gap) for k in range(1, r + 1)])
@@ -100,13 +106,27 @@ def hypothesis(sigma, sigma_max_X, delta_norms, r, *, gap="outer") -> np.ndarray
     """The printed hypothesis E(k) < 1/2 min_{j>k} |sigma_k* - sigma_j*|, for k = 1..r.
 
     E(k) = sigma_max(X) sum_{k'=0}^{k-1} ||delta_k'|| prod_{j=k'+1}^{k-1} (2 + 6 sigma_j*/T_g*)
-    with g = k (``"outer"``: Theorems 1 and 2, P-L169 and P-L191) or g = j
-    (``"inner"``: Theorem 4, P-L574). The printed statements do not say "for every
-    k"; the proof needs it at every k <= r (eq. (33)), which is how it is read here.
+    with g = k (``"outer"``: Theorems 1 and 2, P-L169 and P-L191) or g = j (``"inner"``:
+    Theorem 4, P-L574). The printed statements do not say "for every k"; the proof needs it
+    at every k <= r (eq. (33)), which is how it is read here.
+
+    Parameters
+    ----------
+    sigma : (p,) array_like
+        Singular values of Y, non-increasing (zeros included).
+    sigma_max_X : float
+        sigma_max(X), >= 0.
+    delta_norms : (>= r,) array_like
+        The ||delta_k||_F of Definition 1, nonnegative; only the first r are used.
+    r : int
+        Number of components, 1 <= r <= p.
+    gap : {"outer", "inner"}, optional
+        Which gap sits in the product of E(k) (default "outer").
 
     Returns
     -------
-    (r,) bool array. For k = p (no j > k) the right side is +inf.
+    holds : (r,) bool ndarray
+        Whether the hypothesis holds at each k. For k = p (no j > k) the right side is +inf.
     """
     s, sx, dn, r, T = _sums_inputs(sigma, sigma_max_X, delta_norms, r, gap)
     E = np.array([sx * _inner_sum(s, T, dn, k - 1, k, gap) for k in range(1, r + 1)])
@@ -117,17 +137,53 @@ def hypothesis(sigma, sigma_max_X, delta_norms, r, *, gap="outer") -> np.ndarray
 def theorem1_bound(sigma, sigma_max_X, delta_norms, r) -> float:
     """Eq. (8) (Theorem 1, P-L173): sum_{k=r+1}^{p} sigma_k* + sum_{k=1}^{r} S_k(outer).
 
-    The l1 tail and T_k* (outer index) inside the product, as printed.
+    The l1 tail and T_k* (outer index) inside the product, as printed; S_k from
+    :func:`cascade_terms`.
+
+    Parameters
+    ----------
+    sigma : (p,) array_like
+        Singular values of Y, non-increasing (zeros included).
+    sigma_max_X : float
+        sigma_max(X).
+    delta_norms : (>= r,) array_like
+        The ||delta_k||_F of Definition 1.
+    r : int
+        Number of components, 1 <= r <= p.
+
+    Returns
+    -------
+    float
+        The printed bound on ||Y - sum_{k<=r} b_k a_k^T X||_F.
     """
     s = _validate.spectrum(sigma, "sigma")
     return float(np.sum(s[_rank(r, s):])) + float(np.sum(cascade_terms(s, sigma_max_X, delta_norms, r)))
 
 
 def theorem4_bound(sigma, sigma_max_X, delta_norms, r, r_prime) -> float:
-    """Eq. (26) (Theorem 4, P-L578): for r <= r' <= r*, a bound on
-    ||Y^(r') - sum_{k<=r} b_k a_k^T X||_F, with Y^(r') the rank-r' truncated SVD of Y:
+    """Eq. (26) (Theorem 4, P-L578), for r <= r' <= r*.
+
+    A bound on ||Y^(r') - sum_{k<=r} b_k a_k^T X||_F, with Y^(r') the rank-r' truncated SVD of Y:
 
     sum_{k=r+1}^{r'} sigma_k* + sum_{k=1}^{r} S_k(outer).
+
+    Parameters
+    ----------
+    sigma : (p,) array_like
+        Singular values of Y, non-increasing (zeros included).
+    sigma_max_X : float
+        sigma_max(X).
+    delta_norms : (>= r,) array_like
+        The ||delta_k||_F of Definition 1.
+    r : int
+        Number of components, 1 <= r <= p.
+    r_prime : int
+        The rank r' of the truncated SVD, r <= r' <= p.
+
+    Returns
+    -------
+    float
+        The printed bound.
     """
     s = _validate.spectrum(sigma, "sigma")
     r = _rank(r, s)
@@ -136,16 +192,59 @@ def theorem4_bound(sigma, sigma_max_X, delta_norms, r, r_prime) -> float:
 
 
 def theorem2_component_bounds(sigma, sigma_max_X, sigma_min_X, delta_norms, r) -> np.ndarray:
-    """Eq. (10) (Theorem 2, P-L195): ||b_k* a_k*^T - b_k a_k^T||_F <= kappa(X) sum_{k'=0}^{k} ...
-    with T_k* (outer index), for k = 1..r; (r,) array. kappa(X) = sigma_max / sigma_min, so
-    the bound is S_k(outer) / sigma_min(X)."""
+    """Eq. (10) (Theorem 2, P-L195), for k = 1..r.
+
+    ||b_k* a_k*^T - b_k a_k^T||_F <= kappa(X) sum_{k'=0}^{k} ... with T_k* (outer index).
+    kappa(X) = sigma_max / sigma_min, so the bound is S_k(outer) / sigma_min(X).
+
+    Parameters
+    ----------
+    sigma : (p,) array_like
+        Singular values of Y, non-increasing (zeros included).
+    sigma_max_X : float
+        sigma_max(X).
+    sigma_min_X : float
+        sigma_min(X), > 0.
+    delta_norms : (>= r,) array_like
+        The ||delta_k||_F of Definition 1.
+    r : int
+        Number of components, 1 <= r <= p.
+
+    Returns
+    -------
+    (r,) ndarray
+        The printed bound for each component k = 1..r.
+    """
     smin = _validate.real(sigma_min_X, "sigma_min_X", positive=True)
     return cascade_terms(sigma, sigma_max_X, delta_norms, r) / smin
 
 
 def theorem2_total_bound(sigma, sigma_max_X, sigma_min_X, delta_norms, r, r_star) -> float:
-    """Eq. (11) (Theorem 2, P-L199): ||W* - sum_k b_k a_k^T||_F <=
-    sum_{k=r+1}^{r*} sigma_k* / sigma_min(X) + kappa(X) sum_{k=1}^{r} sum_{k'=1}^{k} ... (T_j*)."""
+    """Eq. (11) (Theorem 2, P-L199), the printed bound on ||W* - sum_k b_k a_k^T||_F.
+
+    sum_{k=r+1}^{r*} sigma_k* / sigma_min(X) + kappa(X) sum_{k=1}^{r} sum_{k'=1}^{k} ... (T_j*),
+    that is, the tail divided by sigma_min(X) plus the sum of S_k(inner) divided by sigma_min(X).
+
+    Parameters
+    ----------
+    sigma : (p,) array_like
+        Singular values of Y, non-increasing (zeros included).
+    sigma_max_X : float
+        sigma_max(X).
+    sigma_min_X : float
+        sigma_min(X), > 0.
+    delta_norms : (>= r,) array_like
+        The ||delta_k||_F of Definition 1.
+    r : int
+        Number of components, 1 <= r <= p.
+    r_star : int
+        r* = rank W*, 1 <= r* <= p (the tail is empty when r* <= r).
+
+    Returns
+    -------
+    float
+        The printed bound.
+    """
     s = _validate.spectrum(sigma, "sigma")
     r = _rank(r, s)
     r_star = _validate.integer(r_star, "r_star", minimum=1, maximum=s.size)
@@ -158,27 +257,41 @@ def theorem3_terms(sigma_W, sigma_Y, sigma_max_X, sigma_min_X, delta_norms, r, *
                    noise_std, n, gamma) -> dict:
     """The pieces of eq. (12) (Theorem 3, P-L209), each as printed.
 
-    ||W* - sum_k b_k a_k^T||_F <= kappa(X) ( sum_{k=r+1}^{r*} sigma_r(W*) + cascade )
-                                  + O( eps sqrt(n log 1/gamma) / sigma_min(X) (r + sqrt(min{r*, r} / T*_min)) )
+    ||W* - sum_k b_k a_k^T||_F
+        <= kappa(X) ( sum_{k=r+1}^{r*} sigma_r(W*) + cascade )
+           + O( eps sqrt(n log 1/gamma) / sigma_min(X) (r + sqrt(min{r*, r} / T*_min)) )
 
     Parameters
     ----------
-    sigma_W : (r*,) positive singular values of W*, non-increasing (r* = its length).
-    sigma_Y : (p,) singular values of the noisy Y; sigma_j* and T_j* of the product and
-        T*_min = min_{k<=r} T_k* are read from it (Theorem 3's T_k* is printed with a
-        garbled sigma_{j_k}, P-L207; the gaps of Y are the reading used here).
-    sigma_max_X, sigma_min_X : floats, sigma_min > 0.
-    delta_norms : (>= r,) the ||delta_k||_F.
-    r : components. noise_std : eps, the standard deviation of the label noise
-        (Section 4: E_ij ~ N(0, eps^2)). n : samples. gamma : failure probability in (0, 1).
+    sigma_W : (r*,) array_like
+        Positive singular values of W*, non-increasing (r* = its length).
+    sigma_Y : (p,) array_like
+        Singular values of the noisy Y; sigma_j* and T_j* of the product and
+        T*_min = min_{k<=r} T_k* are read from it (Theorem 3's T_k* is printed with a garbled
+        sigma_{j_k}, P-L207; the gaps of Y are the reading used here).
+    sigma_max_X : float
+        sigma_max(X), > 0.
+    sigma_min_X : float
+        sigma_min(X), > 0.
+    delta_norms : (>= r,) array_like
+        The ||delta_k||_F.
+    r : int
+        Number of components, 1 <= r <= p.
+    noise_std : float
+        eps, the standard deviation of the label noise (Section 4: E_ij ~ N(0, eps^2)), >= 0.
+    n : int
+        Number of samples, >= 1.
+    gamma : float
+        Failure probability, in (0, 1).
 
     Returns
     -------
-    dict of floats: ``bias_printed`` = kappa sum_{k=r+1}^{r*} sigma_r(W*) (the printed first
-    term), ``bias_sigma_k`` = kappa sum_{k=r+1}^{r*} sigma_k(W*) (what C.3's first display
-    gives with sigma_k), ``cascade`` = kappa(X) sum_k sum_k' ... (T_j*), ``deterministic`` =
-    bias_printed + cascade, ``shape`` = the expression inside O(.), its hidden constant
-    taken as 1, and ``T_min``.
+    dict of float
+        ``bias_printed`` = kappa sum_{k=r+1}^{r*} sigma_r(W*) (the printed first term; 0 when
+        r > r*), ``bias_sigma_k`` = kappa sum_{k=r+1}^{r*} sigma_k(W*) (what C.3's first display
+        gives with sigma_k), ``cascade`` = kappa(X) sum_k sum_k' ... (T_j*), ``deterministic`` =
+        bias_printed + cascade, ``shape`` = the expression inside O(.), its hidden constant
+        taken as 1, and ``T_min``.
     """
     sW = _validate.spectrum(sigma_W, "sigma_W")
     if np.any(sW == 0):
@@ -208,18 +321,30 @@ def theorem3_terms(sigma_W, sigma_Y, sigma_max_X, sigma_min_X, delta_norms, r, *
 def lemma3_gap(sigma_k_star, sigma_Yk, k, *, reading="wedin") -> float:
     """T_k of Lemma 3 (P-L428), printed as min{ min_{j>k} |sigma_k* - sigma_{j_k}^*|, sigma_k* }.
 
-    sigma_{j_k} is the j-th singular value of the actual residual Y_k (Section 3, P-L157);
-    the printed index is garbled. Two readings:
+    sigma_{j_k} is the j-th singular value of the actual residual Y_k (Section 3, P-L157); the
+    printed index is garbled. Two readings:
 
     ``"wedin"``: j >= 2 in Y_k's own indexing, the gap Wedin's theorem needs in the proof
         (P-L550-552): min{ min_{j>=2} |sigma_k* - sigma_j(Y_k)|, sigma_k* }.
     ``"literal"``: j > k in Y_k's own indexing, as the symbols read.
 
+    When no such j exists the gap is sigma_k*.
+
     Parameters
     ----------
-    sigma_k_star : float, the k-th singular value of Y (the top one of Y_k*).
-    sigma_Yk : (q,) singular values of Y_k, non-increasing.
-    k : int >= 1, the step.
+    sigma_k_star : float
+        The k-th singular value of Y (the top one of Y_k*), >= 0.
+    sigma_Yk : (q,) array_like
+        Singular values of Y_k, non-increasing.
+    k : int
+        The step, >= 1.
+    reading : {"wedin", "literal"}, optional
+        The reading of the garbled index (default "wedin").
+
+    Returns
+    -------
+    float
+        T_k.
     """
     s = _validate.real(sigma_k_star, "sigma_k_star", nonnegative=True)
     sk = _validate.spectrum(sigma_Yk, "sigma_Yk")
@@ -231,18 +356,72 @@ def lemma3_gap(sigma_k_star, sigma_Yk, k, *, reading="wedin") -> float:
 
 
 def lemma3_bound(sigma_k_star, T_k, deviation_fro) -> float:
-    """Eq. (18) (Lemma 3, P-L430): (3 sigma_k* / T_k + 1) ||Y_k* - Y_k||_F."""
+    """Eq. (18) (Lemma 3, P-L430): (3 sigma_k* / T_k + 1) ||Y_k* - Y_k||_F.
+
+    Parameters
+    ----------
+    sigma_k_star : float or ndarray
+        sigma_k*, the k-th singular value of Y.
+    T_k : float or ndarray
+        The perturbed gap of :func:`lemma3_gap`.
+    deviation_fro : float or ndarray
+        ||Y_k* - Y_k||_F.
+
+    Returns
+    -------
+    float or ndarray
+        The right side of (18), elementwise for arrays.
+    """
     return (3.0 * sigma_k_star / T_k + 1.0) * deviation_fro
 
 
 def recursion_bound(sigma_k_star, T_k, deviation_fro, delta_X) -> float:
-    """Eq. (19) (P-L434): (3 sigma_k* / T_k + 2) ||Y_k* - Y_k||_F + ||delta_k X||_F."""
+    """Eq. (19) (P-L434): (3 sigma_k* / T_k + 2) ||Y_k* - Y_k||_F + ||delta_k X||_F.
+
+    Parameters
+    ----------
+    sigma_k_star : float or ndarray
+        sigma_k*, the k-th singular value of Y.
+    T_k : float or ndarray
+        The perturbed gap of :func:`lemma3_gap`.
+    deviation_fro : float or ndarray
+        ||Y_k* - Y_k||_F.
+    delta_X : float or ndarray
+        ||delta_k X||_F.
+
+    Returns
+    -------
+    float or ndarray
+        The right side of (19), elementwise for arrays.
+    """
     return (3.0 * sigma_k_star / T_k + 2.0) * deviation_fro + delta_X
 
 
 def lemma4_shape(noise_std, n, delta, m_hat, r, T_min) -> float:
-    """The expression inside O(.) of Lemma 4 (P-L652), hidden constant taken as 1:
-    eps sqrt(n log 1/delta) (m_hat + sqrt(min{r, m_hat} / T*_min)); r = rank Y* there."""
+    """The expression inside O(.) of Lemma 4 (P-L652), hidden constant taken as 1.
+
+    eps sqrt(n log 1/delta) (m_hat + sqrt(min{r, m_hat} / T*_min)); r = rank Y* there.
+
+    Parameters
+    ----------
+    noise_std : float
+        eps, the standard deviation of the noise entries.
+    n : int
+        Number of samples.
+    delta : float
+        Failure probability, in (0, 1).
+    m_hat : int
+        The rank m_hat of the truncations compared.
+    r : int
+        rank Y*.
+    T_min : float
+        T*_min.
+
+    Returns
+    -------
+    float
+        The expression.
+    """
     return noise_std * np.sqrt(n * np.log(1 / delta)) * (m_hat + np.sqrt(min(r, m_hat) / T_min))
 
 
@@ -255,17 +434,29 @@ def lemma4_wedin_step(Y_clean, Y, k) -> dict:
     """The first display of Lemma 4's proof (P-L690), both sides, with its corrected form.
 
     In Lemma 4's notation Y* = Y_clean has SVD with hats and Y = Y* + E has (u_k*, v_k*).
+
     Printed:   uhat_k^T u_k* + vhat_k^T v_k* <= 2 - (2 / T_k*) (||E^T u_k*||^2 + ||E v_k*||^2)
     Corrected: uhat_k^T u_k* + vhat_k^T v_k* >= 2 - (||E^T u_k*||^2 + ||E v_k*||^2) / delta_k^2
+
     (Wedin, Theorem 6, for the k-th pair, then cos >= cos^2), with
     delta_k = min{ min_{j != k} |sigma_k(Y) - sigma_j(Y*)|, sigma_k(Y) } and
     T_k* = min{ min_{j != k} |sigma_k(Y) - sigma_j(Y)|, sigma_k(Y) } (the two-sided gap that
-    C.2 asks of the noisy values, P-L688). Each vector's sign is chosen so that its
-    product is nonnegative (the paper's convention, P-L159-161).
+    C.2 asks of the noisy values, P-L688). Each vector's sign is chosen so that its product
+    is nonnegative (the paper's convention, P-L159-161).
+
+    Parameters
+    ----------
+    Y_clean : (m, n) array_like
+        Y*, the noiseless labels.
+    Y : (m, n) array_like
+        The noisy labels Y* + E.
+    k : int
+        The index of the pair, 1 <= k <= min(m, n).
 
     Returns
     -------
-    dict with ``lhs``, ``printed_rhs``, ``corrected_rhs``, ``T``, ``delta``.
+    dict of float
+        ``lhs``, ``printed_rhs``, ``corrected_rhs``, ``T`` (T_k*), ``delta`` (delta_k).
     """
     Ys = _validate.matrix(Y_clean, "Y_clean")
     Y = _validate.matrix(Y, "Y", shape=Ys.shape)
@@ -288,13 +479,24 @@ def wedin_frobenius(M, M_tilde, r) -> dict:
 
     ||sin Theta(U~_1, U_1)||_F^2 + ||sin Theta(V~_1, V_1)||_F^2
         <= (||U_1^T Delta||_F^2 + ||Delta V_1||_F^2) / delta^2,
+
     Delta = M~ - M, U_1, V_1 (U~_1, V~_1) the top-r singular vectors of M (M~), and
-    delta = min{ min_{i<=r<j} |sigma_i - sigma~_j|, min_{i<=r} sigma_i } (j up to min(m, n);
-    the values past min(m, n) are zeros, already covered by the second term).
+    delta = min{ min_{i<=r<j} |sigma_i - sigma~_j|, min_{i<=r} sigma_i } (j up to min(m, n); the
+    values past min(m, n) are zeros, already covered by the second term).
+
+    Parameters
+    ----------
+    M : (m, n) array_like
+        The unperturbed matrix.
+    M_tilde : (m, n) array_like
+        The perturbed matrix M~.
+    r : int
+        The dimension of the subspaces, 1 <= r <= min(m, n).
 
     Returns
     -------
-    dict with ``lhs``, ``rhs`` (inf when delta = 0), ``delta``.
+    dict of float
+        ``lhs``, ``rhs`` (inf when delta = 0), ``delta``.
     """
     M = _validate.matrix(M, "M")
     Mt = _validate.matrix(M_tilde, "M_tilde", shape=M.shape)

@@ -23,17 +23,19 @@ def singular_values(profile: str, rank: int, *, frobenius_norm: float | None = N
     Parameters
     ----------
     profile : {"uniform", "exponential", "power"}
-        ``uniform``: all equal to 10. ``exponential``: geometric from 100 down
-        to 1 (``geomspace(100, 1, rank)``; a single value is 100).
-        ``power``: ``100 / k**2`` for k = 1..rank.
-    rank : int >= 1
-    frobenius_norm : float > 0, optional
-        If given, the values are rescaled so that their Euclidean norm (the
-        Frobenius norm of W*) equals it.
+        ``uniform``: all equal to 10. ``exponential``: geometric from 100 down to 1
+        (``geomspace(100, 1, rank)``; a single value is 100). ``power``: ``100 / k**2`` for
+        k = 1..rank.
+    rank : int
+        The number of values, >= 1.
+    frobenius_norm : float, optional
+        If given (> 0), the values are rescaled so that their Euclidean norm (the Frobenius
+        norm of W*) equals it.
 
     Returns
     -------
-    (rank,) float64 array, non-increasing.
+    s : (rank,) float64 ndarray
+        The values, non-increasing.
     """
     _validate.choice(profile, "profile", PROFILES)
     rank = _validate.integer(rank, "rank", minimum=1)
@@ -51,8 +53,25 @@ def singular_values(profile: str, rank: int, *, frobenius_norm: float | None = N
 
 
 def random_orthonormal(rows: int, cols: int, rng: np.random.Generator) -> np.ndarray:
-    """A rows x cols matrix with orthonormal columns, Haar-distributed (QR of a Gaussian
-    with the signs of R's diagonal absorbed)."""
+    """A matrix with orthonormal columns, Haar-distributed.
+
+    The Q factor of the QR decomposition of a rows x cols Gaussian matrix, with the signs of
+    R's diagonal absorbed.
+
+    Parameters
+    ----------
+    rows : int
+        Number of rows.
+    cols : int
+        Number of columns, <= rows.
+    rng : numpy.random.Generator
+        The source of the Gaussian draws.
+
+    Returns
+    -------
+    Q : (rows, cols) ndarray
+        Orthonormal columns: Q^T Q = I.
+    """
     if cols > rows:
         raise ValueError(f"cols must be <= rows for orthonormal columns, got {rows} x {cols}")
     g = rng.standard_normal((rows, cols))
@@ -125,37 +144,39 @@ def make_problem(
     ----------
     m, d, n : int
         W* is m x d, X is d x n, Y is m x n.
-    rank : int, 1 <= rank <= min(m, d)
-    profile : {"uniform", "exponential", "power"}
-        Singular values of W*, see :func:`singular_values`.
-    noise : {"none", "gaussian", "sparse"}
-        ``gaussian``: every entry of E is N(0, noise_level**2).
-        ``sparse``: a random ``sparse_fraction`` of the entries (exactly
-        ``round(sparse_fraction * m * n)`` of them) is N(0, noise_level**2),
-        the rest zero.
-    noise_level : float >= 0
-        The standard deviation kappa of the nonzero noise entries.
-    x_norm : {"rows", "columns", "none"}
-        X has i.i.d. N(0, 1) entries, then each row (the paper, Section 2) or
-        each column (the authors' code) is scaled to unit Euclidean norm, or
-        nothing is done.
-    seed : int or None
-        Seeds ``numpy.random.default_rng``. Draw order: U, V, X, noise.
-    frobenius_norm : float > 0, optional
-        Rescale the spectrum to this Frobenius norm (e.g. ``sqrt(rank)`` gives
-        the authors' ``||S||_2^2 = r``).
-    sparse_fraction : float in (0, 1]
-    spectrum : (rank,) array, optional
-        Explicit singular values (overrides ``profile``); must be positive.
-    x_condition : float >= 1, optional
-        Draw X with a prescribed condition number instead: X = U_x diag(s_x) V_x^T
-        with Haar U_x, V_x and s_x geometric from 1 down to 1 / x_condition, scaled
-        so that ||X||_F^2 = d (as for unit rows). ``x_norm`` is then ignored.
-        Needs d <= n.
+    rank : int
+        rank W*, 1 <= rank <= min(m, d).
+    profile : {"uniform", "exponential", "power"}, optional
+        Singular values of W*, see :func:`singular_values` (default "exponential").
+    noise : {"none", "gaussian", "sparse"}, optional
+        ``gaussian``: every entry of E is N(0, noise_level**2). ``sparse``: a random
+        ``sparse_fraction`` of the entries (exactly ``round(sparse_fraction * m * n)`` of
+        them) is N(0, noise_level**2), the rest zero. Default "none".
+    noise_level : float, optional
+        The standard deviation kappa of the nonzero noise entries, >= 0 (default 0).
+    x_norm : {"rows", "columns", "none"}, optional
+        X has i.i.d. N(0, 1) entries, then each row (the paper, Section 2; the default) or
+        each column (the authors' code) is scaled to unit Euclidean norm, or nothing is done.
+    seed : int or None, optional
+        Seeds ``numpy.random.default_rng`` (default 0). Draw order: U, V, X, noise.
+    frobenius_norm : float, optional
+        Rescale the spectrum to this Frobenius norm, > 0 (e.g. ``sqrt(rank)`` gives the
+        authors' ``||S||_2^2 = r``).
+    sparse_fraction : float, optional
+        In (0, 1] (default 0.05).
+    spectrum : (rank,) array_like, optional
+        Explicit singular values (overrides ``profile``); must be positive. They are sorted
+        non-increasingly.
+    x_condition : float, optional
+        Draw X with a prescribed condition number (>= 1) instead: X = U_x diag(s_x) V_x^T with
+        Haar U_x, V_x and s_x geometric from 1 down to 1 / x_condition, scaled so that
+        ||X||_F^2 = d (as for unit rows). ``x_norm`` is then ignored. Needs d <= n.
 
     Returns
     -------
     Problem
+        X (d, n), W_star (m, d), Y, Y_clean and noise (m, n), U (m, rank), V (d, rank),
+        singular_values (rank,), and the settings.
     """
     m = _validate.integer(m, "m", minimum=1)
     d = _validate.integer(d, "d", minimum=1)

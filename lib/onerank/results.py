@@ -29,7 +29,19 @@ def atomic_write(path, write_to) -> None:
     """Call ``write_to(tmp)`` on a temporary path beside ``path``, then rename it to ``path``.
 
     If ``write_to`` raises, ``path`` keeps its old content (or stays absent) and the
-    temporary file is removed.
+    temporary file is removed. Missing parent folders are created; the file is made
+    readable by all (mode 0o644).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The target file.
+    write_to : callable
+        Called once with the temporary path (a str); writes the content there.
+
+    Returns
+    -------
+    None
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -45,7 +57,19 @@ def atomic_write(path, write_to) -> None:
 
 
 def write_json(path, obj: dict) -> None:
-    """Save ``obj`` as indented JSON at ``path``, atomically."""
+    """Save ``obj`` as indented JSON at ``path``, atomically.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The target file.
+    obj : dict
+        A JSON-serialisable record.
+
+    Returns
+    -------
+    None
+    """
     text = json.dumps(obj, indent=1)
     atomic_write(path, lambda tmp: Path(tmp).write_text(text))
 
@@ -59,8 +83,17 @@ def migrate(record: dict) -> dict:
     """A saved record with the fields of :data:`RENAMED` under their current names.
 
     Only a run size ("quick" or "full") moves; any other value under an old name (the
-    paper's singular-value profile, say) stays where it is. The record is changed in
-    place and returned.
+    paper's singular-value profile, say) stays where it is.
+
+    Parameters
+    ----------
+    record : dict
+        A parsed record; changed in place.
+
+    Returns
+    -------
+    dict
+        ``record`` itself.
     """
     for section, old, new in RENAMED:
         part = record.get(section)
@@ -70,14 +103,39 @@ def migrate(record: dict) -> dict:
 
 
 def read_json(path) -> dict:
-    """One saved record, parsed and :func:`migrate`-d."""
+    """One saved record, parsed and :func:`migrate`-d.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The JSON file.
+
+    Returns
+    -------
+    dict
+        The record.
+    """
     return migrate(json.loads(Path(path).read_text()))
 
 
 def read_jsons(folder, pattern: str = "*.json") -> dict[str, dict]:
-    """{relative path without suffix: parsed JSON} for the files under ``folder`` matching
-    ``pattern`` (recursively, sorted by path; hidden files and folders, such as unfinished
-    temporary files, are left out); {} when the folder does not exist."""
+    """The parsed JSON files under ``folder`` that match ``pattern``.
+
+    Searched recursively, sorted by path; hidden files and folders, such as unfinished
+    temporary files, are left out.
+
+    Parameters
+    ----------
+    folder : str or path-like
+        The folder to search.
+    pattern : str, optional
+        A glob pattern for the file names (default ``"*.json"``).
+
+    Returns
+    -------
+    dict of str to dict
+        {relative path without suffix: parsed JSON}; {} when the folder does not exist.
+    """
     folder = Path(folder)
     if not folder.is_dir():
         return {}
@@ -87,8 +145,21 @@ def read_jsons(folder, pattern: str = "*.json") -> dict[str, dict]:
 
 
 def read_runs(folder) -> dict[str, dict[str, dict]]:
-    """{subfolder: {run name (file stem): record}} for the ``<folder>/<subfolder>/<run>.json``
-    files of a sweep (one subfolder per dataset or model); {} when the folder is absent."""
+    """The records of a sweep, grouped by subfolder.
+
+    Reads the ``<folder>/<subfolder>/<run>.json`` files of a sweep (one subfolder per
+    dataset or model).
+
+    Parameters
+    ----------
+    folder : str or path-like
+        The sweep's folder.
+
+    Returns
+    -------
+    dict of str to dict of str to dict
+        {subfolder: {run name (file stem): record}}; {} when the folder is absent.
+    """
     found: dict[str, dict[str, dict]] = {}
     for key, record in read_jsons(folder).items():
         group, _, stem = key.partition("/")
@@ -100,8 +171,20 @@ def read_runs(folder) -> dict[str, dict[str, dict]]:
 def provenance(device: str | None = None) -> dict:
     """Device, library versions and git commit, for the JSON of a run.
 
-    ``uncommitted_changes`` is True when tracked files differed from ``commit`` at run
-    time (the commit alone then does not reproduce the run)."""
+    ``uncommitted_changes`` is True when tracked files differed from ``commit`` at run time
+    (the commit alone then does not reproduce the run).
+
+    Parameters
+    ----------
+    device : str, optional
+        The torch device name to record (default :func:`onerank.config.device`).
+
+    Returns
+    -------
+    dict
+        ``device``, ``device_name``, ``torch_threads``, ``onerank``, ``numpy``, ``torch``,
+        ``python``, ``commit`` (None outside a git checkout) and ``uncommitted_changes``.
+    """
     import torch
 
     from . import __version__
@@ -123,8 +206,30 @@ def provenance(device: str | None = None) -> dict:
 
 def save_run(path, config: dict, metrics: dict, *, wall_seconds: float, command: str,
              device: str | None = None) -> dict:
-    """Write one run of a sweep as {"config", "metrics", "run"} JSON at ``path`` (atomically);
-    "run" is :func:`provenance` plus the wall time and the command that made it."""
+    """Write one run of a sweep as {"config", "metrics", "run"} JSON at ``path`` (atomically).
+
+    "run" is :func:`provenance` plus the wall time and the command that made it.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The record's JSON file.
+    config : dict
+        The run's configuration.
+    metrics : dict
+        What the run measured.
+    wall_seconds : float
+        The run's wall time.
+    command : str
+        The command that makes this run.
+    device : str, optional
+        Passed to :func:`provenance`.
+
+    Returns
+    -------
+    dict
+        The record written.
+    """
     record = {"config": config, "metrics": metrics,
               "run": {**provenance(device), "wall_seconds": wall_seconds, "command": command}}
     write_json(path, record)
@@ -153,17 +258,26 @@ def run_sweep(runs, do, *, force: bool = False, progress: bool = True, desc: str
 
     Parameters
     ----------
-    runs : sequence of :class:`Run`, in execution order.
-    do : callable ``Run -> (config, metrics)``; ``config`` updates the run's planned
-        config (sizes of the data it loaded, say), ``metrics`` is what it measured.
-    force : rerun runs whose files exist.
-    progress : show a progress bar (:func:`onerank.config.progress`).
-    desc : the bar's label. device : recorded in each run's provenance.
-    about : said in the summary line printed first (scale, model, device).
+    runs : sequence of Run
+        The runs of the sweep (:class:`Run`), in execution order.
+    do : callable
+        ``Run -> (config, metrics)``; ``config`` updates the run's planned config (sizes of
+        the data it loaded, say), ``metrics`` is what it measured.
+    force : bool, optional
+        Rerun runs whose files exist (default False).
+    progress : bool, optional
+        Show a progress bar (:func:`onerank.config.progress`; default True).
+    desc : str, optional
+        The bar's label (default "runs").
+    device : str, optional
+        Recorded in each run's provenance.
+    about : str, optional
+        Said in the summary line printed first (scale, model, device).
 
     Returns
     -------
-    list of the JSON files written in this call, in order.
+    list of Path
+        The JSON files written in this call, in order.
     """
     runs = list(runs)
     todo = [r for r in runs if force or not Path(r.path).exists()]

@@ -31,7 +31,20 @@ NAMED = {"more-first": 1.0, "equal": 0.0, "less-first": -1.0}
 
 
 def positions(r: int) -> np.ndarray:
-    """x_k = 1 - 2(k-1)/(r-1) for k = 1..r, an (r,) array from +1 to -1 (x_1 = 0 when r = 1)."""
+    """The positions x_k = 1 - 2(k-1)/(r-1) of the components, k = 1..r.
+
+    They run from +1 (first component) to -1 (last); x_1 = 0 when r = 1.
+
+    Parameters
+    ----------
+    r : int
+        Number of components, >= 1.
+
+    Returns
+    -------
+    x : (r,) ndarray
+        x_1, ..., x_r.
+    """
     r = _validate.integer(r, "r", minimum=1)
     if r == 1:
         return np.zeros(1)
@@ -39,7 +52,20 @@ def positions(r: int) -> np.ndarray:
 
 
 def weights(r: int, alpha: float) -> np.ndarray:
-    """Unnormalised shares w_k = max(1 + alpha x_k, 1e-9), an (r,) array."""
+    """The unnormalised shares w_k = max(1 + alpha x_k, 1e-9) of the budget.
+
+    Parameters
+    ----------
+    r : int
+        Number of components, >= 1.
+    alpha : float
+        The tilt (see the module docstring).
+
+    Returns
+    -------
+    w : (r,) ndarray
+        w_1, ..., w_r, each >= 1e-9 (``WEIGHT_FLOOR``).
+    """
     alpha = _validate.real(alpha, "alpha")
     return np.maximum(1.0 + alpha * positions(r), WEIGHT_FLOOR)
 
@@ -49,14 +75,19 @@ def allocate(T: int, r: int, alpha: float, floor: int = 2) -> np.ndarray:
 
     Parameters
     ----------
-    T : int, total number of gradient steps, T >= floor * r.
-    r : int >= 1, number of components.
-    alpha : float, the tilt (see the module docstring).
-    floor : int >= 0, steps every component receives before the split.
+    T : int
+        Total number of gradient steps, T >= floor * r.
+    r : int
+        Number of components, >= 1.
+    alpha : float
+        The tilt (see the module docstring).
+    floor : int, optional
+        Steps every component receives before the split, >= 0 (default 2).
 
     Returns
     -------
-    (r,) int64 array, each entry >= floor, summing to T.
+    t : (r,) int64 ndarray
+        Each entry >= floor, summing to T.
 
     Examples
     --------
@@ -80,15 +111,60 @@ def allocate(T: int, r: int, alpha: float, floor: int = 2) -> np.ndarray:
 
 
 def equal(T: int, r: int, floor: int = 2) -> np.ndarray:
-    """alpha = 0: the budget split evenly (up to rounding)."""
+    """The equal schedule, alpha = 0: the budget split evenly (up to rounding).
+
+    Parameters
+    ----------
+    T : int
+        Total number of gradient steps, T >= floor * r.
+    r : int
+        Number of components, >= 1.
+    floor : int, optional
+        Steps every component receives before the split (default 2).
+
+    Returns
+    -------
+    t : (r,) int64 ndarray
+        The budgets, summing to T (:func:`allocate`).
+    """
     return allocate(T, r, NAMED["equal"], floor)
 
 
 def more_first(T: int, r: int, floor: int = 2) -> np.ndarray:
-    """alpha = +1: decreasing budgets, the first component gets the most."""
+    """The more-first schedule, alpha = +1: decreasing budgets, the first component gets the most.
+
+    Parameters
+    ----------
+    T : int
+        Total number of gradient steps, T >= floor * r.
+    r : int
+        Number of components, >= 1.
+    floor : int, optional
+        Steps every component receives before the split (default 2).
+
+    Returns
+    -------
+    t : (r,) int64 ndarray
+        The budgets, summing to T (:func:`allocate`).
+    """
     return allocate(T, r, NAMED["more-first"], floor)
 
 
 def less_first(T: int, r: int, floor: int = 2) -> np.ndarray:
-    """alpha = -1: increasing budgets, the last component gets the most."""
+    """The less-first schedule, alpha = -1: increasing budgets, the last component gets the most.
+
+    Parameters
+    ----------
+    T : int
+        Total number of gradient steps, T >= floor * r.
+    r : int
+        Number of components, >= 1.
+    floor : int, optional
+        Steps every component receives before the split (default 2).
+
+    Returns
+    -------
+    t : (r,) int64 ndarray
+        The budgets, summing to T (:func:`allocate`).
+    """
     return allocate(T, r, NAMED["less-first"], floor)

@@ -26,12 +26,28 @@ from .rowspace import RowSpace
 
 
 def noise_level(Y, X) -> float:
-    """Estimate kappa from ||Y (I - P)||_F^2 / (m (n - rank X)).
+    """Estimate the noise scale kappa from ||Y (I - P)||_F^2 / (m (n - rank X)).
 
-    Y (I - P) = E (I - P) whatever W* is, and ||E (I - P)||_F^2 / kappa^2 is
-    chi-squared with m (n - rank X) degrees of freedom, so the estimate has
-    relative standard deviation about 1 / sqrt(2 m (n - rank X)).
-    Raises ValueError when X has no room outside its row space (rank X = n).
+    Y (I - P) = E (I - P) whatever W* is, and ||E (I - P)||_F^2 / kappa^2 is chi-squared with
+    m (n - rank X) degrees of freedom, so the estimate has relative standard deviation about
+    1 / sqrt(2 m (n - rank X)).
+
+    Parameters
+    ----------
+    Y : (m, n) array_like
+        The labels.
+    X : (d, n) array_like
+        The inputs, one sample per column.
+
+    Returns
+    -------
+    kappa : float
+        The estimate, sqrt(||Y (I - P)||_F^2 / (m (n - rank X))).
+
+    Raises
+    ------
+    ValueError
+        When X has no room outside its row space (rank X = n).
     """
     Y, X = _validate.regression_pair(Y, X)
     rs = RowSpace(X)
@@ -43,7 +59,27 @@ def noise_level(Y, X) -> float:
 
 
 def noise_threshold(m: int, d: int, kappa: float, confidence: float = 0.95) -> float:
-    """tau = kappa (sqrt(m) + sqrt(d) + sqrt(2 log(1 / (1 - confidence))))."""
+    """The noise threshold tau = kappa (sqrt(m) + sqrt(d) + sqrt(2 log(1 / (1 - confidence)))).
+
+    No component made of noise alone has a singular value above tau, except with
+    probability 1 - confidence (module docstring).
+
+    Parameters
+    ----------
+    m : int
+        Number of rows of the noise matrix, >= 1.
+    d : int
+        Its number of columns (the rank of X in :func:`select_rank`), >= 1.
+    kappa : float
+        The standard deviation of the noise entries, >= 0.
+    confidence : float, optional
+        In (0, 1) (default 0.95).
+
+    Returns
+    -------
+    tau : float
+        The threshold.
+    """
     m = _validate.integer(m, "m", minimum=1)
     d = _validate.integer(d, "d", minimum=1)
     kappa = _validate.real(kappa, "kappa", nonnegative=True)
@@ -69,12 +105,29 @@ def select_rank(Y, X, *, kappa: float | None = None, confidence: float = 0.95,
                 max_rank: int | None = None) -> RankSelection:
     """Add exact rank-1 components while they explain more than noise could.
 
-    Step k looks at sigma_1 of the projected residual Y_k P (the decrease of the
-    squared training error that the exact step k would bring is its square) and
-    stops at the first k with sigma_1 <= tau (:func:`noise_threshold`, with kappa
-    from :func:`noise_level` when not given). With probability at least
-    ``confidence`` it never keeps a component beyond rank(W*) (Weyl: those
-    singular values of Y P are at most ||E P||_2 <= tau).
+    Step k looks at sigma_1 of the projected residual Y_k P (the decrease of the squared
+    training error that the exact step k would bring is its square) and stops at the first k
+    with sigma_1 <= tau (:func:`noise_threshold`, with kappa from :func:`noise_level` when
+    not given). With probability at least ``confidence`` it never keeps a component beyond
+    rank(W*) (Weyl: those singular values of Y P are at most ||E P||_2 <= tau).
+
+    Parameters
+    ----------
+    Y : (m, n) array_like
+        The labels.
+    X : (d, n) array_like
+        The inputs, one sample per column.
+    kappa : float, optional
+        The noise standard deviation; estimated by :func:`noise_level` when None.
+    confidence : float, optional
+        The confidence of the threshold, in (0, 1) (default 0.95).
+    max_rank : int, optional
+        The largest rank examined, 0 <= max_rank <= min(m, rank X) (default min(m, rank X)).
+
+    Returns
+    -------
+    RankSelection
+        The rank kept, the singular values examined, the threshold and the kappa used.
     """
     Y, X = _validate.regression_pair(Y, X)
     rs = RowSpace(X)

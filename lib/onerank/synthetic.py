@@ -106,11 +106,23 @@ SETTINGS = {
 
 
 def setting(name: str, *, scale: str | None = None) -> Setting:
-    """The setting ``name`` sized for the run size (default :func:`onerank.config.scale`).
+    """The setting ``name`` sized for the run size.
 
-    ``full`` returns it as in :data:`SETTINGS`. ``quick`` keeps the code setting's sizes
-    (it runs in seconds) with 41 alphas and 5 sparse trials, and shrinks the paper setting
-    by 5 in m, d and n (100 x 200, n = 500) with 2 trials.
+    ``full`` returns it as in :data:`SETTINGS`. ``quick`` keeps the code setting's sizes (it
+    runs in seconds) with 41 alphas and 5 sparse trials, and shrinks the paper setting by 5
+    in m, d and n (100 x 200, n = 500) with 2 trials (2 sparse trials, 21 alphas).
+
+    Parameters
+    ----------
+    name : {"code", "paper"}
+        The reproduction.
+    scale : {"quick", "full"}, optional
+        The run size (default :func:`onerank.config.scale`).
+
+    Returns
+    -------
+    Setting
+        The sized setting.
     """
     if name not in SETTINGS:
         raise ValueError(f"setting must be one of {sorted(SETTINGS)}, got {name!r}")
@@ -127,8 +139,27 @@ def problem(s: Setting, *, trial: int = 0, profile: str = "exponential", noise: 
             level: float = 0.0, rescale: bool = False) -> problems.Problem:
     """Instance ``trial`` of setting ``s`` (seed ``s.seed + trial``).
 
-    ``rescale`` scales the spectrum to ||S||_2^2 = r. X depends on the seed only, so the
-    profiles and noise levels of one trial share X.
+    X depends on the seed only, so the profiles and noise levels of one trial share X.
+
+    Parameters
+    ----------
+    s : Setting
+        The sizes and conventions of the reproduction (:func:`setting`).
+    trial : int, optional
+        The trial number (default 0).
+    profile : {"exponential", "uniform", "power"}, optional
+        The spectrum of W* (default "exponential").
+    noise : {"none", "gaussian", "sparse"}, optional
+        The noise kind (default "none"); ignored (no noise) when ``level`` is 0.
+    level : float, optional
+        The noise standard deviation kappa (default 0).
+    rescale : bool, optional
+        Scale the spectrum to ||S||_2^2 = r (default False).
+
+    Returns
+    -------
+    Problem
+        W* (m, d), X (d, n), Y (m, n) of the setting's sizes (:func:`onerank.problems.make_problem`).
     """
     return problems.make_problem(
         s.m, s.d, s.n, s.r, profile=profile, noise=noise if level > 0 else "none",
@@ -160,11 +191,28 @@ def schedule_paths(s: Setting, *, T: int | None = None, profile: str = "exponent
                    trials: int | None = None, names=tuple(schedules.NAMED)) -> dict:
     """Errors along the cumulative gradient steps, per schedule (Figs. 1, 6, 8, 9, 10).
 
-    ``T`` defaults to ``s.T``; ``names`` picks schedules from :data:`onerank.schedules.NAMED`. Returns a
-    dict with, per schedule, mean and sd over trials of ``recovery_error`` ||W_t - W*||_F,
-    ``train_error`` ||Y - W_t X||_F and ``cumulative_delta`` sum_{j<k} ||delta_j|| +
-    ||b a^T - b*_k a*_k^T|| at every step 0..T; the ``starts`` of the components, the
-    ``budgets``, the ``final_*`` values per trial, and ``w_norm`` = ||W*||_F.
+    Parameters
+    ----------
+    s : Setting
+        The sizes and conventions of the reproduction (:func:`setting`).
+    T : int, optional
+        The total budget of each schedule (default ``s.T``).
+    profile, noise, level, rescale : optional
+        The problem of each trial, as for :func:`problem`.
+    trials : int, optional
+        Number of trials (default ``s.trials``).
+    names : sequence of str, optional
+        Schedules from :data:`onerank.schedules.NAMED` (default all three).
+
+    Returns
+    -------
+    dict
+        Per schedule (under ``"schedules"``), mean and sd over trials of ``recovery_error``
+        ||W_t - W*||_F, ``train_error`` ||Y - W_t X||_F and ``cumulative_delta``
+        sum_{j<k} ||delta_j|| + ||b a^T - b*_k a*_k^T|| at every step 0..T (lists of length
+        T + 1); the ``starts`` of the components, the ``budgets``, the ``final_*`` values per
+        trial (lists of length ``trials``); and ``w_norm`` = ||W*||_F, with the setting and
+        the arguments.
     """
     spec = dict(profile=profile, noise=noise, level=level, rescale=rescale)
     return _many_paths(s, [spec], T=T, trials=trials, names=names)[0]
@@ -201,11 +249,25 @@ def _many_paths(s: Setting, specs: list, *, T=None, trials=None, names=tuple(sch
 
 
 def alpha_sweep(s: Setting, *, progress: bool = False) -> dict:
-    """Final recovery error and final cumulative numerical error against alpha (the alpha
-    sweep of the authors' notes and code; not in arXiv v1).
+    """Final recovery error and final cumulative numerical error against alpha.
 
-    Noiseless raw exponential profile, budget ``s.T``, alpha over linspace(-2, 2, s.alphas),
-    every trial. Also returns T_1(alpha), the first component's budget.
+    The alpha sweep of the authors' notes and code; not in arXiv v1. Noiseless raw
+    exponential profile, budget ``s.T``, alpha over linspace(-2, 2, s.alphas), every trial.
+    Also returns T_1(alpha), the first component's budget.
+
+    Parameters
+    ----------
+    s : Setting
+        The sizes and conventions of the reproduction (:func:`setting`).
+    progress : bool, optional
+        Show a progress bar (default False).
+
+    Returns
+    -------
+    dict
+        ``alphas`` and ``T1`` (lists of length ``s.alphas``); mean and sd over trials of
+        ``recovery``, ``cumulative_delta`` and their differences from alpha = 0
+        (``*_minus_equal``); ``best_alpha_recovery``, ``best_alpha_cumulative_delta``.
     """
     alphas = np.linspace(-2.0, 2.0, s.alphas)
     probs = [problem(s, trial=t) for t in range(s.trials)]
@@ -224,7 +286,19 @@ def alpha_sweep(s: Setting, *, progress: bool = False) -> dict:
 
 
 def spectra(s: Setting) -> dict:
-    """Singular values of W* and of Y = W* X for each profile (Fig. 5), trial 0, noiseless."""
+    """Singular values of W* and of Y = W* X for each profile (Fig. 5), trial 0, noiseless.
+
+    Parameters
+    ----------
+    s : Setting
+        The sizes and conventions of the reproduction (:func:`setting`).
+
+    Returns
+    -------
+    dict
+        Under ``"profiles"``, per profile, ``W_star`` and ``Y``: lists of the r largest
+        singular values.
+    """
     out = {"setting": asdict(s), "rescale": s.rescale_profiles, "profiles": {}}
     for prof in problems.PROFILES:
         p = problem(s, profile=prof, rescale=s.rescale_profiles)
@@ -236,7 +310,18 @@ def spectra(s: Setting) -> dict:
 
 
 def profiles(s: Setting) -> dict:
-    """Fig. 6: :func:`schedule_paths` for every profile, noiseless, budget ``s.T_profiles``."""
+    """Fig. 6: :func:`schedule_paths` for every profile, noiseless, budget ``s.T_profiles``.
+
+    Parameters
+    ----------
+    s : Setting
+        The sizes and conventions of the reproduction (:func:`setting`).
+
+    Returns
+    -------
+    dict
+        Under ``"profiles"``, {profile: schedule-paths record}.
+    """
     specs = [dict(profile=prof, rescale=s.rescale_profiles) for prof in problems.PROFILES]
     paths = _many_paths(s, specs, T=s.T_profiles)
     return {"setting": asdict(s), "profiles": dict(zip(problems.PROFILES, paths))}
@@ -246,7 +331,19 @@ def noise_levels(s: Setting) -> dict:
     """Fig. 7: final recovery and training errors against kappa, per schedule.
 
     Raw exponential profile, budget ``s.T_noise``; Gaussian noise over ``s.noise_levels`` with
-    ``s.trials`` trials and sparse noise over ``s.sparse_levels`` with ``s.sparse_trials`` trials.
+    ``s.trials`` trials and sparse noise over ``s.sparse_levels`` with ``s.sparse_trials``
+    trials.
+
+    Parameters
+    ----------
+    s : Setting
+        The sizes and conventions of the reproduction (:func:`setting`).
+
+    Returns
+    -------
+    dict
+        Under ``"kinds"``, per noise kind: ``levels``, ``trials``, ``w_norm`` and, per
+        schedule, the mean and sd of the final ``recovery`` and ``train`` errors at each level.
     """
     budgets = _budgets(s, s.T_noise, schedules.NAMED.values())
     out = {"setting": asdict(s), "T": s.T_noise, "kinds": {}}
@@ -265,14 +362,38 @@ def noise_levels(s: Setting) -> dict:
 
 
 def noisy_paths(s: Setting) -> dict:
-    """Fig. 8: the three schedules under each noise of ``s.fig8_noise``, budget ``s.T``."""
+    """Fig. 8: the three schedules under each noise of ``s.fig8_noise``, budget ``s.T``.
+
+    Parameters
+    ----------
+    s : Setting
+        The sizes and conventions of the reproduction (:func:`setting`).
+
+    Returns
+    -------
+    dict
+        Under ``"panels"``, one schedule-paths record (:func:`schedule_paths`) per noise.
+    """
     specs = [dict(noise=kind, level=level) for kind, level in s.fig8_noise]
     return {"setting": asdict(s), "panels": _many_paths(s, specs)}
 
 
 def noisy_profiles(s: Setting) -> dict:
-    """Fig. 9: every profile under Gaussian noise (each kappa of ``s.fig9_levels``),
-    more-first schedule, budget ``s.T_noise``, raw spectra (as the authors' script)."""
+    """Fig. 9: every profile under Gaussian noise (each kappa of ``s.fig9_levels``).
+
+    More-first schedule, budget ``s.T_noise``, raw spectra (as the authors' script).
+
+    Parameters
+    ----------
+    s : Setting
+        The sizes and conventions of the reproduction (:func:`setting`).
+
+    Returns
+    -------
+    dict
+        Under ``"panels"``, one dict per kappa: ``level`` and ``profiles``, {profile:
+        schedule-paths record}.
+    """
     specs = [dict(profile=prof, noise="gaussian", level=level)
              for level in s.fig9_levels for prof in problems.PROFILES]
     paths = iter(_many_paths(s, specs, T=s.T_noise, names=("more-first",)))
@@ -286,6 +407,19 @@ def thresholds(paths: dict, levels=(0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1)
 
     Read from the mean recovery-error path of :func:`schedule_paths` (equal total budgets).
     A level never reached within the budget is reported as None ("not reached"), not as T.
+
+    Parameters
+    ----------
+    paths : dict
+        A schedule-paths record (:func:`schedule_paths`).
+    levels : sequence of float, optional
+        The thresholds on the relative error (default 0.9, 0.8, ..., 0.1).
+
+    Returns
+    -------
+    dict
+        ``levels`` and, under ``"schedules"``, {schedule: list of the first step (int or None)
+        for each level}.
     """
     out = {"levels": list(levels), "schedules": {}}
     for name, sch in paths["schedules"].items():
@@ -299,8 +433,21 @@ def thresholds(paths: dict, levels=(0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1)
 
 
 def threshold_steps(s: Setting) -> dict:
-    """Fig. 10: :func:`thresholds` on the power-law profile, noiseless, budget ``s.T_threshold``
-    for every schedule (the authors' script gives the schedules different totals)."""
+    """Fig. 10: :func:`thresholds` on the power-law profile, noiseless.
+
+    Budget ``s.T_threshold`` for every schedule (the authors' script gives the schedules
+    different totals).
+
+    Parameters
+    ----------
+    s : Setting
+        The sizes and conventions of the reproduction (:func:`setting`).
+
+    Returns
+    -------
+    dict
+        ``T``, the schedule-paths record ``paths`` and its ``thresholds``.
+    """
     paths = schedule_paths(s, T=s.T_threshold, profile="power", rescale=s.rescale_profiles)
     return {"setting": asdict(s), "T": s.T_threshold, "paths": paths, "thresholds": thresholds(paths)}
 
@@ -310,13 +457,16 @@ def finals(paths: dict, key: str = "final_recovery") -> dict:
 
     Parameters
     ----------
-    paths : dict with ``"schedules"``: {name: record of that schedule}.
-    key : the per-trial final value to read: ``"final_recovery"`` (the default),
+    paths : dict
+        A record with ``"schedules"``: {name: record of that schedule}.
+    key : str, optional
+        The per-trial final value to read: ``"final_recovery"`` (the default),
         ``"final_train"`` or ``"final_cumulative_delta"``.
 
     Returns
     -------
-    {schedule name: (trials,) array}.
+    dict of str to ndarray
+        {schedule name: (trials,) array}.
     """
     return {name: np.asarray(sch[key]) for name, sch in paths["schedules"].items()}
 
@@ -351,7 +501,18 @@ def _paths_panel(ax, paths: dict, key: str = "recovery_error", relative: bool = 
 def plot_fig1(res: dict):
     """Fig. 1: recovery error, training objective and cumulative numerical error against steps.
 
-    The paper's Fig. 1 has the first two panels; the third is the authors' notes' addition."""
+    The paper's Fig. 1 has the first two panels; the third is the authors' notes' addition.
+
+    Parameters
+    ----------
+    res : dict
+        A record of :func:`schedule_paths`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
     fig, axes = panels(3)
     keys = [("recovery_error", r"$\|W_t - W^*\|_F\,/\,\|W^*\|_F$", True),
             ("train_error", r"$\|Y - W_t X\|_F$", False),
@@ -370,7 +531,18 @@ def plot_fig1(res: dict):
 
 
 def plot_alpha(res: dict):
-    """The alpha sweep: final errors minus their alpha = 0 values, coloured by T_1(alpha)."""
+    """The alpha sweep: final errors minus their alpha = 0 values, coloured by T_1(alpha).
+
+    Parameters
+    ----------
+    res : dict
+        A record of :func:`alpha_sweep`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
     fig, axes = panels(2)
     a = np.asarray(res["alphas"])
     for ax, key, label in ((axes[0], "recovery_minus_equal", r"$\Delta\,\|\hat W - W^*\|_F$"),
@@ -386,7 +558,18 @@ def plot_alpha(res: dict):
 
 
 def plot_fig5(res: dict):
-    """Fig. 5: singular values of W* and of Y for each profile."""
+    """Fig. 5: singular values of W* and of Y for each profile.
+
+    Parameters
+    ----------
+    res : dict
+        A record of :func:`spectra`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
     fig, axes = panels(3)
     for ax, (prof, sv) in zip(axes, res["profiles"].items()):
         ax.semilogy(np.arange(1, len(sv["W_star"]) + 1), sv["W_star"], "o", label=r"$W^*$", ms=4)
@@ -399,7 +582,18 @@ def plot_fig5(res: dict):
 
 
 def plot_profiles(res: dict):
-    """Fig. 6: relative recovery error against steps, one panel per profile."""
+    """Fig. 6: relative recovery error against steps, one panel per profile.
+
+    Parameters
+    ----------
+    res : dict
+        A record of :func:`profiles`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
     fig, axes = panels(3, sharey=True)
     for ax, (prof, paths) in zip(axes, res["profiles"].items()):
         _paths_panel(ax, paths)
@@ -410,7 +604,18 @@ def plot_profiles(res: dict):
 
 
 def plot_fig7(res: dict):
-    """Fig. 7: final recovery error against the noise level, per schedule, Gaussian and sparse."""
+    """Fig. 7: final recovery error against the noise level, per schedule, Gaussian and sparse.
+
+    Parameters
+    ----------
+    res : dict
+        A record of :func:`noise_levels`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
     fig, axes = panels(2)
     for ax, (kind, block) in zip(axes, res["kinds"].items()):
         for name, rows in block["schedules"].items():
@@ -425,7 +630,18 @@ def plot_fig7(res: dict):
 
 
 def plot_fig8(res: dict):
-    """Fig. 8: the three schedules under each noise, one panel per noise."""
+    """Fig. 8: the three schedules under each noise, one panel per noise.
+
+    Parameters
+    ----------
+    res : dict
+        A record of :func:`noisy_paths`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
     fig, axes = panels(len(res["panels"]), sharey=True)
     for ax, paths in zip(axes, res["panels"]):
         _paths_panel(ax, paths, markers=False)
@@ -435,7 +651,18 @@ def plot_fig8(res: dict):
 
 
 def plot_fig9(res: dict):
-    """Fig. 9: the three profiles under Gaussian noise (more-first), one panel per kappa."""
+    """Fig. 9: the three profiles under Gaussian noise (more-first), one panel per kappa.
+
+    Parameters
+    ----------
+    res : dict
+        A record of :func:`noisy_profiles`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
     fig, axes = panels(len(res["panels"]), sharey=True)
     for ax, panel in zip(axes, res["panels"]):
         for prof, paths in panel["profiles"].items():
@@ -455,7 +682,18 @@ def _label_first(axes, legend_title: str):
 
 
 def plot_fig10(res: dict):
-    """Fig. 10: steps needed to reach each relative recovery error, per schedule."""
+    """Fig. 10: steps needed to reach each relative recovery error, per schedule.
+
+    Parameters
+    ----------
+    res : dict
+        A record of :func:`threshold_steps`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
     th = res["thresholds"]
     fig, (ax,) = panels(1)
     levels = th["levels"]
@@ -496,7 +734,25 @@ def write(figure: str, setting_name: str, out: str | os.PathLike, *, scale: str 
     """Run one figure's experiment and save ``out/<setting>/<figure>.{json,png,pdf}``.
 
     A figure whose JSON exists already is not recomputed (unless ``force``); its images are
-    redrawn from the saved numbers when missing. Returns the saved dict.
+    redrawn from the saved numbers when missing.
+
+    Parameters
+    ----------
+    figure : str
+        A key of :data:`FIGURES` ("fig1", "alpha", "fig5", ..., "fig10").
+    setting_name : {"code", "paper"}
+        The reproduction (:func:`setting`).
+    out : str or path-like
+        The output folder.
+    scale : {"full", "quick"}, optional
+        The run size (default "full").
+    force : bool, optional
+        Recompute the experiment and redraw the images even if saved (default False).
+
+    Returns
+    -------
+    dict
+        The saved dict, with the provenance under ``"run"``.
     """
     if figure not in FIGURES:
         raise ValueError(f"figure must be one of {sorted(FIGURES)}, got {figure!r}")

@@ -35,18 +35,22 @@ TAILS = ("l2", "l1")
 
 
 def gaps(sigma) -> np.ndarray:
-    """T_j = min(min_{i > j} |sigma_j - sigma_i|, sigma_j) for every j.
+    """The gaps T_j = min(min_{i > j} |sigma_j - sigma_i|, sigma_j), for every j.
+
+    For sorted values min_{i>j} |sigma_j - sigma_i| = sigma_j - sigma_{j+1}; for the last
+    index no i > j exists and T_p = sigma_p (as if sigma_{p+1} = 0). A repeated singular
+    value gives T_j = 0.
 
     Parameters
     ----------
-    sigma : (p,) array, non-increasing and nonnegative (all singular values of Y,
-        zeros included where Y is rank-deficient).
+    sigma : (p,) array_like
+        Non-increasing and nonnegative: all singular values of Y, zeros included where Y
+        is rank-deficient.
 
     Returns
     -------
-    (p,) array. For sorted values min_{i>j} |sigma_j - sigma_i| = sigma_j - sigma_{j+1};
-    for the last index no i > j exists and T_p = sigma_p (as if sigma_{p+1} = 0).
-    A repeated singular value gives T_j = 0.
+    T : (p,) ndarray
+        T_1, ..., T_p.
     """
     s = _validate.spectrum(sigma)
     nxt = np.append(s[1:], 0.0)
@@ -54,10 +58,23 @@ def gaps(sigma) -> np.ndarray:
 
 
 def amplification_factors(sigma, constant: float = PAPER_CONSTANT) -> np.ndarray:
-    """rho_j = 2 + constant * sigma_j / T_j for every j, inf where T_j = 0 (and sigma_j > 0).
+    """The amplification factors rho_j = 2 + constant * sigma_j / T_j, for every j.
 
-    ``constant=6`` is the paper's factor; ``SHARP_CONSTANT = 2 sqrt(2)`` is what the
-    book's derivation of Lemma 3 gives.
+    rho_j is inf where T_j = 0 (and sigma_j > 0); where sigma_j = 0 the ratio is taken as 0,
+    so rho_j = 2. ``constant=6`` is the paper's factor; ``SHARP_CONSTANT = 2 sqrt(2)`` is what
+    the book's derivation of Lemma 3 gives.
+
+    Parameters
+    ----------
+    sigma : (p,) array_like
+        Singular values, non-increasing and nonnegative (as for :func:`gaps`).
+    constant : float, optional
+        The factor c of rho_j = 2 + c sigma_j / T_j (default ``PAPER_CONSTANT`` = 6).
+
+    Returns
+    -------
+    rho : (p,) ndarray
+        rho_1, ..., rho_p.
     """
     s = _validate.spectrum(sigma)
     T = gaps(s)
@@ -67,10 +84,23 @@ def amplification_factors(sigma, constant: float = PAPER_CONSTANT) -> np.ndarray
 
 
 def recurrence(a, b) -> np.ndarray:
-    """Q_1 = 0, Q_{k+1} = a_k Q_k + b_k for k = 1..r. Returns (r+1,) array [Q_1, ..., Q_{r+1}].
+    """The recurrence Q_1 = 0, Q_{k+1} = a_k Q_k + b_k for k = 1..r.
 
-    Works with any numbers supporting + and * (floats, or fractions.Fraction in
-    object arrays for exact arithmetic).
+    Works with any numbers supporting + and * (floats, or fractions.Fraction in object
+    arrays for exact arithmetic). A product 0 * inf is taken as 0: nothing accumulated
+    means nothing to amplify.
+
+    Parameters
+    ----------
+    a : (r,) array_like
+        The factors a_1, ..., a_r.
+    b : (r,) array_like
+        The increments b_1, ..., b_r.
+
+    Returns
+    -------
+    Q : (r + 1,) ndarray
+        [Q_1, ..., Q_{r+1}]; of dtype object when ``a`` is an object array, else float64.
     """
     a, b = _pair(a, b)
     Q = [0 * b[0]]
@@ -81,8 +111,22 @@ def recurrence(a, b) -> np.ndarray:
 
 
 def unroll(a, b) -> np.ndarray:
-    """Lemma 5's closed form of :func:`recurrence`:
-    Q_{k+1} = sum_{k'=1}^{k} b_k' prod_{j=k'+1}^{k} a_j. Returns (r+1,) array [Q_1, ..., Q_{r+1}].
+    """Lemma 5's closed form of :func:`recurrence`.
+
+    Q_{k+1} = sum_{k'=1}^{k} b_k' prod_{j=k'+1}^{k} a_j, with Q_1 = 0. A zero b_k' contributes
+    nothing, whatever the factors.
+
+    Parameters
+    ----------
+    a : (r,) array_like
+        The factors a_1, ..., a_r.
+    b : (r,) array_like
+        The increments b_1, ..., b_r.
+
+    Returns
+    -------
+    Q : (r + 1,) ndarray
+        [Q_1, ..., Q_{r+1}]; of dtype object when ``a`` is an object array, else float64.
     """
     a, b = _pair(a, b)
     r = len(a)
@@ -120,15 +164,53 @@ def _inputs(sigma_Y, sigma_max_X, delta_norms, r):
 
 
 def cascade(sigma_Y, sigma_max_X, delta_norms, r, *, constant: float = PAPER_CONSTANT) -> np.ndarray:
-    """The cumulative-error bounds Q_1 = 0, ..., Q_{r+1} of the deviation bound (the paper's
-    eq. (32), with T_j), an (r+1,) array."""
+    """The cumulative-error bounds Q_1 = 0, ..., Q_{r+1} of the deviation bound.
+
+    The paper's eq. (32), with T_j: the :func:`recurrence` with a_k = rho_k
+    (:func:`amplification_factors`) and b_k = sigma_max(X) ||delta_k||_F.
+
+    Parameters
+    ----------
+    sigma_Y : (p,) array_like
+        All singular values of Y, non-increasing and nonnegative.
+    sigma_max_X : float
+        sigma_max(X), the largest singular value of X (>= 0).
+    delta_norms : (>= r,) array_like
+        The ||delta_k||_F of Definition 1 (W-space), nonnegative; only the first r are used.
+    r : int
+        Number of components, 1 <= r <= p.
+    constant : float, optional
+        The factor c of rho_j = 2 + c sigma_j / T_j (default ``PAPER_CONSTANT`` = 6).
+
+    Returns
+    -------
+    Q : (r + 1,) ndarray
+        [Q_1, ..., Q_{r+1}].
+    """
     s, sx, dn, r = _inputs(sigma_Y, sigma_max_X, delta_norms, r)
     rho = amplification_factors(s, constant)[:r]
     return recurrence(rho, sx * dn)
 
 
 def tail(sigma_Y, r, kind: str = "l2") -> float:
-    """Best rank-r training error: (sum_{k>r} sigma_k^2)^{1/2} ("l2") or sum_{k>r} sigma_k ("l1")."""
+    """Best rank-r training error, from the singular values of Y.
+
+    (sum_{k>r} sigma_k^2)^{1/2} for ``kind="l2"``, sum_{k>r} sigma_k for ``kind="l1"``.
+
+    Parameters
+    ----------
+    sigma_Y : (p,) array_like
+        All singular values of Y, non-increasing and nonnegative.
+    r : int
+        Number of components.
+    kind : {"l2", "l1"}, optional
+        Which tail (default "l2").
+
+    Returns
+    -------
+    float
+        The tail.
+    """
     return _tail(_validate.spectrum(sigma_Y, "sigma_Y"), r, kind)
 
 
@@ -142,24 +224,42 @@ def theorem1_bound(sigma_Y, sigma_max_X, delta_norms, r, *, tail: str = "l2",
                    variant: str = "corrected") -> float:
     """Upper bound on the training error ||Y - sum_{k<=r} b_k a_k^T X||_F.
 
+    The forms of ``variant``:
+
+    "sharp"
+        tail + Q_{r+1}, what the book's deviation bound gives directly;
+    "corrected"
+        tail + sigma_max(X) sum_{k=1}^{r} sum_{k'=1}^{k} ||delta_k'|| prod_{j=k'+1}^{k} rho_j
+        (= tail + sum_k Q_{k+1}: the paper's double sum with its typos fixed);
+    "paper"
+        the same double sum with T_k (outer index) in place of T_j inside the product, as in
+        the paper's eq. (8); with ``tail="l1"`` this is eq. (8) as printed
+        (``onerank.printed.theorem1_bound``); a k'=0 term with delta_0 = 0 adds nothing;
+    "notes"
+        tail + sum_{k=1}^{r} (prod_{j<k} rho_j) ||delta_k||_F, the form of the authors' notes
+        (no sigma_max(X); early factors multiply late errors).
+
+    All use rho_j = 2 + 6 sigma_j / T_j with T_j from :func:`gaps`.
+
     Parameters
     ----------
-    sigma_Y : (p,) all singular values of Y, non-increasing.
-    sigma_max_X : float, the largest singular value of X.
-    delta_norms : (>= r,) the ||delta_k||_F of Definition 1 (W-space).
-    r : number of components.
-    tail : "l2" -> (sum_{k>r} sigma_k^2)^{1/2}; "l1" -> sum_{k>r} sigma_k (valid, looser).
-    variant :
-        "sharp"     tail + Q_{r+1}, what the book's deviation bound gives directly;
-        "corrected" tail + sigma_max(X) sum_{k=1}^{r} sum_{k'=1}^{k} ||delta_k'|| prod_{j=k'+1}^{k} rho_j
-                    (= tail + sum_k Q_{k+1}: the paper's double sum with its typos fixed);
-        "paper"     the same double sum with T_k (outer index) in place of T_j inside
-                    the product, as in the paper's eq. (8); with ``tail="l1"`` this is
-                    eq. (8) as printed (``onerank.printed.theorem1_bound``); a k'=0 term
-                    with delta_0 = 0 adds nothing;
-        "notes"     tail + sum_{k=1}^{r} (prod_{j<k} rho_j) ||delta_k||_F, the form of the
-                    authors' notes (no sigma_max(X); early factors multiply late errors).
-    All use rho_j = 2 + 6 sigma_j / T_j with T_j from :func:`gaps`.
+    sigma_Y : (p,) array_like
+        All singular values of Y, non-increasing.
+    sigma_max_X : float
+        The largest singular value of X.
+    delta_norms : (>= r,) array_like
+        The ||delta_k||_F of Definition 1 (W-space); only the first r are used.
+    r : int
+        Number of components, 1 <= r <= p.
+    tail : {"l2", "l1"}, optional
+        "l2" -> (sum_{k>r} sigma_k^2)^{1/2} (default); "l1" -> sum_{k>r} sigma_k (valid, looser).
+    variant : {"corrected", "sharp", "paper", "notes"}, optional
+        The form of the cascade term (above; default "corrected").
+
+    Returns
+    -------
+    float
+        The bound.
     """
     s, sx, dn, r = _inputs(sigma_Y, sigma_max_X, delta_norms, r)
     _validate.choice(variant, "variant", VARIANTS)
@@ -191,7 +291,9 @@ class Hypothesis:
     """Theorem 1's hypothesis, step by step.
 
     cumulative : (r,) Q_k for k = 1..r (the bound E(k) on ||Y_k - Y_k^*||).
-    half_gaps : (r,) T'_k / 2 with T'_k = min_{j>k} |sigma_k - sigma_j|.
+    half_gaps : (r,) T_k / 2, T_k from :func:`gaps` (the gap to the next distinct singular value,
+        capped at sigma_k; the printed Theorem 1 uses T'_k = min_{j>k} |sigma_k - sigma_j|, see
+        :func:`onerank.printed.hypothesis`).
     margins : (r,) half_gaps - cumulative (positive where the hypothesis holds).
     holds : (r,) bool, cumulative < half_gaps.
     all : bool, holds for every k <= r.
@@ -205,7 +307,28 @@ class Hypothesis:
 
 
 def theorem1_hypothesis(sigma_Y, sigma_max_X, delta_norms, r) -> Hypothesis:
-    """Check E(k) = Q_k < 1/2 min_{j>k} |sigma_k - sigma_j| for k = 1..r."""
+    """Check Theorem 1's hypothesis E(k) = Q_k < 1/2 min_{j>k} |sigma_k - sigma_j| for k = 1..r.
+
+    The half gaps are computed as T_k / 2 with T_k from :func:`gaps`, and Q_k from
+    :func:`cascade`.
+
+    Parameters
+    ----------
+    sigma_Y : (p,) array_like
+        All singular values of Y, non-increasing.
+    sigma_max_X : float
+        The largest singular value of X.
+    delta_norms : (>= r,) array_like
+        The ||delta_k||_F of Definition 1; only the first r are used.
+    r : int
+        Number of components, 1 <= r <= p.
+
+    Returns
+    -------
+    Hypothesis
+        The (r,) arrays ``cumulative``, ``half_gaps``, ``margins``, ``holds`` and the bool
+        ``all`` (see :class:`Hypothesis`).
+    """
     s, sx, dn, r = _inputs(sigma_Y, sigma_max_X, delta_norms, r)
     Q = cascade(s, sx, dn, r)[:r]
     half = 0.5 * gaps(s)[:r]
@@ -214,10 +337,26 @@ def theorem1_hypothesis(sigma_Y, sigma_max_X, delta_norms, r) -> Hypothesis:
 
 
 def step_bound(E_norm, sigma_k, gap_k) -> np.ndarray:
-    """The book's form of the paper's Lemma 3 (eq. 18):
+    """The book's form of the paper's Lemma 3 (eq. 18), the change of one exact rank-1 step.
+
     ||[Y_k]_1 - [Y_k^*]_1||_F <= ||E||_2 (1 + sqrt(2) sigma_k / (T_k - ||E||_2)).
 
-    Vectorised over arrays of equal shape; inf where the hypothesis ||E||_2 < T_k fails.
+    Vectorised over arrays of equal (or broadcastable) shape; inf where the hypothesis
+    ||E||_2 < T_k fails.
+
+    Parameters
+    ----------
+    E_norm : float or array_like
+        ||E||_2, the spectral norm of the deviation Y_k - Y_k^*.
+    sigma_k : float or array_like
+        sigma_k, the top singular value of Y_k^*.
+    gap_k : float or array_like
+        T_k (:func:`gaps`).
+
+    Returns
+    -------
+    bound : ndarray
+        The bound, of the broadcast shape of the three inputs (0-d for scalars).
     """
     E, s, T = np.broadcast_arrays(np.asarray(E_norm, float), np.asarray(sigma_k, float), np.asarray(gap_k, float))
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -262,8 +401,22 @@ class CascadeMeasurement:
 def measure(result, Y, X) -> CascadeMeasurement:
     """Compare a :class:`~onerank.deflation.DeflationResult` with exact deflation of Y P.
 
-    All quantities are computed in the row-space coordinates of X, where
-    Y P = Z Vt and norms are those of the m x s coordinate matrices.
+    All quantities are computed in the row-space coordinates of X, where Y P = Z Vt and
+    norms are those of the m x s coordinate matrices (s = rank X).
+
+    Parameters
+    ----------
+    result : DeflationResult
+        A run of r components of ``deflate(Y, X, ..., keep_residuals=True)``.
+    Y : (m, n) array_like
+        The labels of the run.
+    X : (d, n) array_like
+        The inputs of the run.
+
+    Returns
+    -------
+    CascadeMeasurement
+        The measured quantities, with the shapes given in :class:`CascadeMeasurement`.
     """
     from .rowspace import RowSpace
 
@@ -309,10 +462,33 @@ def theorem2_bound(sigma_Y, sigma_max_X, sigma_min_X, delta_norms, r, *, form: s
     components of exact deflation (they sum to W* over k <= rank W*), rho_j and Q_k as in
     :func:`cascade`, and under the hypothesis of Theorem 1:
 
-    form="component": (r,) array, ||b_k a_k^T - W_k^o||_F <= ||delta_k||_F + (1 + 6 sigma_k / T_k) Q_k / sigma_min(X)
+    form="component": ||b_k a_k^T - W_k^o||_F <= ||delta_k||_F + (1 + 6 sigma_k / T_k) Q_k / sigma_min(X)
     form="total":     ||W_hat - W*||_F <= ((sum_{k>r} sigma_k^2)^{1/2} + Q_{r+1}) / sigma_min(X)
 
-    Q_k carries a factor sigma_max(X), so the error terms scale with kappa(X) = sigma_max / sigma_min.
+    Q_k carries a factor sigma_max(X), so the error terms scale with
+    kappa(X) = sigma_max / sigma_min. In the component form, the factor of a Q_k = 0 is
+    taken as 0 (also where T_k = 0).
+
+    Parameters
+    ----------
+    sigma_Y : (p,) array_like
+        All singular values of Y, non-increasing.
+    sigma_max_X : float
+        The largest singular value of X.
+    sigma_min_X : float
+        The smallest singular value of X, > 0.
+    delta_norms : (>= r,) array_like
+        The ||delta_k||_F of Definition 1; only the first r are used.
+    r : int
+        Number of components, 1 <= r <= p.
+    form : {"total", "component"}, optional
+        Which bound (default "total").
+
+    Returns
+    -------
+    float or (r,) ndarray
+        The bound on ||W_hat - W*||_F for ``form="total"``; the bounds for k = 1..r for
+        ``form="component"``.
     """
     s, sx, dn, r = _inputs(sigma_Y, sigma_max_X, delta_norms, r)
     smin = _validate.real(sigma_min_X, "sigma_min_X", positive=True)
@@ -330,9 +506,24 @@ def theorem2_bound(sigma_Y, sigma_max_X, sigma_min_X, delta_norms, r, *, form: s
 def gaussian_singular_values(m: int, n: int, trials: int, *, seed=0, batch: int = 2000) -> np.ndarray:
     """Singular values of ``trials`` independent m x n standard Gaussian matrices.
 
-    Vectorised: one batched SVD per ``batch`` matrices. Returns (trials, min(m, n)),
-    each row non-increasing. Used for Monte Carlo checks of the Gaussian tail
-    bounds (the paper's Lemma 6).
+    Vectorised: one batched SVD per ``batch`` matrices. Used for Monte Carlo checks of the
+    Gaussian tail bounds (the paper's Lemma 6).
+
+    Parameters
+    ----------
+    m, n : int
+        The shape of each matrix, >= 1.
+    trials : int
+        The number of matrices, >= 1.
+    seed : int, Generator or None, optional
+        Seeds ``numpy.random.default_rng``; a Generator is drawn from directly (default 0).
+    batch : int, optional
+        Matrices per batched SVD (default 2000).
+
+    Returns
+    -------
+    s : (trials, min(m, n)) ndarray
+        One row per matrix, each row non-increasing.
     """
     m = _validate.integer(m, "m", minimum=1)
     n = _validate.integer(n, "n", minimum=1)
@@ -347,13 +538,31 @@ def gaussian_singular_values(m: int, n: int, trials: int, *, seed=0, batch: int 
 def theorem3_bound(E_P_norm, sigma_WX, sigma_min_X, r) -> float:
     """Recovery from noisy labels with exact steps (the book's form of the paper's Theorem 3).
 
-    With Y = W* X + E, P the projector on the row space of X (full row rank), and
-    sigma_WX the singular values of W* X (non-increasing, zeros included):
+    With Y = W* X + E, P the projector on the row space of X (full row rank), and sigma_WX
+    the singular values of W* X (non-increasing, zeros included):
 
-    ||W_hat_r - W*||_F <= [ 2 sqrt(2r) (||E P||_2 + sigma_{r+1}(W* X)) + (sum_{k>r} sigma_k(W* X)^2)^{1/2} ] / sigma_min(X)
+    ||W_hat_r - W*||_F <= [ 2 sqrt(2r) (||E P||_2 + sigma_{r+1}(W* X))
+                            + (sum_{k>r} sigma_k(W* X)^2)^{1/2} ] / sigma_min(X)
 
-    The first term is the variance (it grows with r and with the noise), the second
-    the bias (it falls with r); for r >= rank W* only the variance remains.
+    The first term is the variance (it grows with r and with the noise), the second the
+    bias (it falls with r); for r >= rank W* only the variance remains. sigma_{r+1}(W* X)
+    is taken as 0 when r = p.
+
+    Parameters
+    ----------
+    E_P_norm : float
+        ||E P||_2, >= 0.
+    sigma_WX : (p,) array_like
+        The singular values of W* X, non-increasing, zeros included.
+    sigma_min_X : float
+        sigma_min(X), > 0.
+    r : int
+        Number of components, 1 <= r <= p.
+
+    Returns
+    -------
+    float
+        The bound.
     """
     s = _validate.spectrum(sigma_WX, "sigma_WX")
     r = _validate.integer(r, "r", minimum=1, maximum=s.size)
@@ -365,10 +574,24 @@ def theorem3_bound(E_P_norm, sigma_WX, sigma_min_X, r) -> float:
 
 # ------------------------------------------------------------------ clusters (repeated singular values)
 def sin_theta(U, U_hat) -> float:
-    """||sin Theta||_2 between the column spaces of U (p x c) and U_hat (p x c'): the spectral
-    norm of (I - Q Q^T) Q_hat, with Q, Q_hat orthonormal bases of the two spaces. It is 0
-    when span(U_hat) lies inside span(U) and 1 when some direction of span(U_hat) is
-    orthogonal to span(U)."""
+    """||sin Theta||_2 between the column spaces of U and U_hat.
+
+    The spectral norm of (I - Q Q^T) Q_hat, with Q, Q_hat orthonormal bases (QR) of the two
+    spaces. It is 0 when span(U_hat) lies inside span(U) and 1 when some direction of
+    span(U_hat) is orthogonal to span(U).
+
+    Parameters
+    ----------
+    U : (p, c) array_like
+        A basis of the first space.
+    U_hat : (p, c') array_like
+        A basis of the second space.
+
+    Returns
+    -------
+    float
+        ||sin Theta||_2, in [0, 1].
+    """
     U = np.asarray(U, dtype=float)
     U_hat = np.asarray(U_hat, dtype=float)
     if U.ndim != 2 or U_hat.ndim != 2 or U.shape[0] != U_hat.shape[0]:
@@ -379,8 +602,22 @@ def sin_theta(U, U_hat) -> float:
 
 
 def clusters(sigma, rtol: float = 1e-9) -> list[np.ndarray]:
-    """Group the indices of a descending spectrum into clusters of (numerically) equal
-    values: i and i+1 share a cluster when sigma_i - sigma_{i+1} <= rtol * sigma_1."""
+    """Group the indices of a descending spectrum into clusters of (numerically) equal values.
+
+    Indices i and i+1 share a cluster when sigma_i - sigma_{i+1} <= rtol * sigma_1.
+
+    Parameters
+    ----------
+    sigma : (p,) array_like
+        Singular values, non-increasing and nonnegative.
+    rtol : float, optional
+        Tolerance relative to sigma_1 (default 1e-9).
+
+    Returns
+    -------
+    list of 1-D int ndarray
+        The clusters, in order; together they hold the indices 0..p-1 (0-based).
+    """
     s = _validate.spectrum(sigma)
     if s.size == 0:
         return []
@@ -389,28 +626,51 @@ def clusters(sigma, rtol: float = 1e-9) -> list[np.ndarray]:
 
 
 def wedin_bound(E_norm: float, sigma_hat_c: float, sigma_next: float) -> float:
-    """Wedin's sin Theta bound for the top-c singular subspaces of A and A_hat = A + E:
+    """Wedin's sin Theta bound for the top-c singular subspaces of A and A_hat = A + E.
+
     ||sin Theta||_2 <= ||E||_2 / delta with delta = sigma_c(A_hat) - sigma_{c+1}(A) > 0
     {cite}`wedin1972perturbation`; inf when delta <= 0 (no bound: the split at c is not
-    determined, e.g. inside a cluster of equal singular values)."""
+    determined, e.g. inside a cluster of equal singular values).
+
+    Parameters
+    ----------
+    E_norm : float
+        ||E||_2.
+    sigma_hat_c : float
+        sigma_c(A_hat), the c-th singular value of the perturbed matrix.
+    sigma_next : float
+        sigma_{c+1}(A), the (c+1)-th singular value of the unperturbed matrix.
+
+    Returns
+    -------
+    float
+        The bound, or inf.
+    """
     delta = sigma_hat_c - sigma_next
     return float(E_norm / delta) if delta > 0 else float("inf")
 
 
 # ------------------------------------------------------------------ tightness of the cascade
 def deflation_with_errors(Y, errors) -> dict:
-    """Exact deflation of Y (X = I) in which step k makes the numerical error of a
-    rank-1 step: its pair is (b*_k + x_k, a*_k + y_k) instead of the exact (b*_k, a*_k)
-    of the current residual (scaled so ||b*_k|| = ||a*_k|| = sqrt(sigma_1)).
+    """Exact deflation of Y (X = I) in which step k makes the numerical error of a rank-1 step.
+
+    Step k's pair is (b*_k + x_k, a*_k + y_k) instead of the exact (b*_k, a*_k) of the current
+    residual (scaled so ||b*_k|| = ||a*_k|| = sqrt(sigma_1) of that residual); the exact
+    deflation of Y runs alongside for comparison.
 
     Parameters
     ----------
-    Y : (m, n) array. errors : list of r pairs (x_k (m,), y_k (n,)); zeros for an exact step.
+    Y : (m, n) array_like
+        The matrix to deflate.
+    errors : list of r pairs (x_k, y_k)
+        x_k : (m,) and y_k : (n,) arrays, the errors of step k; zeros for an exact step.
 
     Returns
     -------
-    dict with "deviations" (r,), ||Y_{k+1} - Y*_{k+1}||_F against exact deflation, and
-    "delta_norms" (r,), ||b_k a_k^T - b*_k a*_k^T||_F, the error of step k (Definition 1).
+    dict
+        ``"deviations"`` : (r,) ndarray, ||Y_{k+1} - Y*_{k+1}||_F against exact deflation;
+        ``"delta_norms"`` : (r,) ndarray, ||b_k a_k^T - b*_k a*_k^T||_F, the error of step k
+        (Definition 1).
     """
     Y = np.asarray(Y, dtype=float)
     if Y.ndim != 2:
