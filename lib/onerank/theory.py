@@ -291,9 +291,9 @@ class Hypothesis:
     """Theorem 1's hypothesis, step by step.
 
     cumulative : (r,) Q_k for k = 1..r (the bound E(k) on ||Y_k - Y_k^*||).
-    half_gaps : (r,) T_k / 2, T_k from :func:`gaps` (the gap to the next distinct singular value,
-        capped at sigma_k; the printed Theorem 1 uses T'_k = min_{j>k} |sigma_k - sigma_j|, see
-        :func:`onerank.printed.hypothesis`).
+    half_gaps : (r,) T_k / 2 with T_k from :func:`gaps`, sigma_k - sigma_{k+1} (sigma_{p+1} = 0);
+        the printed Theorem 1's T'_k = min_{j>k} |sigma_k - sigma_j| differs only at k = p
+        (see :func:`onerank.printed.hypothesis`).
     margins : (r,) half_gaps - cumulative (positive where the hypothesis holds).
     holds : (r,) bool, cumulative < half_gaps.
     all : bool, holds for every k <= r.
