@@ -129,7 +129,7 @@ def test_matched_joint_steps_follow_the_flops(minilm):
 def test_language_sweep_writes_and_resumes(minilm, small, tmp_path, monkeypatch):
     monkeypatch.setitem(language_sweep.SCALES, "quick", dict(
         model="minilm", train=64, seeds=1, heads=("frozen",), lr=1e-2, component_epochs=0.5, totals=(3,),
-        alphas=(0.0, 1.0)))
+        alphas=(0.0, 1.0), same_steps=True))
     monkeypatch.setattr(language, "load_model", lambda name, seed=0, device=None: minilm)
     monkeypatch.setattr(language, "encoded_sst2", lambda *a, **k: {"train": small[0], "dev": small[1]})
     assert cli.main(["language", "all", "--scale", "quick", "--out", str(tmp_path)]) == 0
@@ -147,6 +147,52 @@ def test_language_sweep_writes_and_resumes(minilm, small, tmp_path, monkeypatch)
     assert list(language_sweep.load(tmp_path)) == ["minilm"]
     with pytest.raises(ValueError, match="model"):
         language_sweep.run(tmp_path, scale="quick", model="bert-large")
+
+
+def test_the_chapter_live_run_and_the_command_give_identical_records(minilm, small, tmp_path, monkeypatch):
+    """language.md's live cell calls language_sweep.run three times as below; its records
+    equal the commands', and the readers turn them into the chapter's rows."""
+    monkeypatch.setitem(language_sweep.SCALES, "quick", dict(
+        model="minilm", train=32, seeds=2, heads=("frozen", "trainable"), lr=1e-2, component_epochs=1.0,
+        totals=(3,), alphas=(-1.0, 0.0, 1.0), same_steps=False))
+    monkeypatch.setattr(language, "load_model", lambda name, seed=0, device=None: minilm)
+    tiny = {"train": small[0], "dev": small[1].subset(16, seed=0)}      # a test of plumbing: few sentences
+    monkeypatch.setattr(language, "encoded_sst2", lambda *a, **k: tiny)
+    chapter, command = tmp_path / "chapter", tmp_path / "command"
+    sweep = dict(scale="quick", model="minilm", device="cpu", progress=False)
+    language_sweep.run(chapter, experiments=["seq", "joint"], heads=["frozen"], **sweep)
+    language_sweep.run(chapter, experiments=["alpha"], heads=["frozen"], seeds=1, **sweep)
+    language_sweep.run(chapter, experiments=["seq", "joint"], heads=["trainable"], seeds=1, **sweep)
+    for argv in (["seq", "joint", "--heads", "frozen"], ["alpha", "--heads", "frozen", "--seeds", "1"],
+                 ["seq", "joint", "--heads", "trainable", "--seeds", "1"]):
+        assert cli.main(["language", *argv, "--scale", "quick", "--model", "minilm", "--out", str(command)]) == 0
+    live, cli_runs = language_sweep.load(chapter)["minilm"], language_sweep.load(command)["minilm"]
+    assert sorted(live) == sorted(cli_runs) == ["alpha-frozen-T3-s0", "joint-frozen-s0", "joint-frozen-s1",
+                                                "joint-trainable-s0", "seq-frozen-s0", "seq-frozen-s1",
+                                                "seq-trainable-s0"]
+    for name in live:
+        assert live[name]["metrics"] == cli_runs[name]["metrics"], name
+        assert live[name]["config"] == cli_runs[name]["config"], name
+    pairs = language_sweep.pair_rows(live, "frozen")
+    assert pairs["seeds"] == [0, 1] and pairs["seq"].shape == (2, 3) and pairs["joint"].shape == (2, 3)
+    assert pairs["same"] is None                                   # same_steps is off at this scale
+    assert pairs["joint"][1, 2] == live["joint-frozen-s1"]["metrics"]["runs"][str(pairs["matched"][2])]["accuracy"]
+    assert list(pairs["seq_flops"]) == live["seq-frozen-s0"]["metrics"]["flops"]
+    assert language_sweep.pair_rows(live, "trainable")["seeds"] == [0]
+    alpha = language_sweep.alpha_rows(live, "frozen")
+    assert list(alpha) == [3] and alpha[3]["joint"] is None and sorted(alpha[3]["alphas"]) == [-1.0, 0.0, 1.0]
+    row = alpha[3]["alphas"][1.0]
+    assert row["accuracy"].shape == (1, 3) and row["flops"].shape == (3,) and sum(row["steps"]) == 3
+    assert list(row["flops"]) == sorted(row["flops"])            # cumulative over the components
+    assert language_sweep.alpha_rows(live, "trainable") == {} and language_sweep.pair_rows({}) is None
+    # the equal split was read from seq-frozen-s0, not trained again; trained alone, it is the same
+    schedules = live["alpha-frozen-T3-s0"]["metrics"]["schedules"]
+    assert [r.get("from") for r in schedules] == [None, "seq-frozen-s0", None]
+    assert schedules[1]["accuracy"] == live["seq-frozen-s0"]["metrics"]["accuracy"]
+    alone = tmp_path / "alone"
+    language_sweep.run(alone, experiments=["alpha"], heads=["frozen"], seeds=1, **sweep)
+    trained = language_sweep.load(alone)["minilm"]["alpha-frozen-T3-s0"]["metrics"]["schedules"]
+    assert "from" not in trained[1] and [r["accuracy"] for r in trained] == [r["accuracy"] for r in schedules]
 
 
 def test_every_language_experiment_has_one_function():

@@ -25,3 +25,16 @@ def test_recorded_runs_load_under_the_current_names():
     assert all(rec["config"]["scale"] == "full" and "profile" not in rec["config"] for rec in records)
     synthetic = results.read_jsons(ROOT / "results" / "synthetic" / "paper")
     assert synthetic and all(rec["run"]["scale"] == "full" for rec in synthetic.values())
+
+
+def test_known_runs_reads_only_records_made_with_the_same_settings(tmp_path):
+    cfg = {"dataset": "toy", "seed": 0, "scale": "quick", "train_new": 10}
+    seq, joint = tmp_path / "seq-s0.json", tmp_path / "joint-s0.json"
+    assert results.known_runs(seq, joint, cfg, cfg, "epochs") == {"seq": {}, "joint": {}}   # nothing saved
+    results.save_run(seq, cfg, {"epochs": [2, 2, 2], "accuracy": [0.1, 0.2, 0.3]}, wall_seconds=1.0, command="c")
+    results.save_run(joint, {**cfg, "train_new": 11}, {"runs": {"6": {"accuracy": 0.4}}}, wall_seconds=1.0,
+                     command="c")
+    known = results.known_runs(seq, joint, cfg, ("dataset", "seed", "scale", "train_new"), "epochs")
+    assert known == {"seq": {(2, 2, 2): ([0.1, 0.2, 0.3], "seq-s0")}, "joint": {}}      # joint: other data
+    assert results.saved_like(joint, cfg, ("dataset", "seed")) is not None
+    assert results.saved_like(joint, cfg, ("train_new",)) is None

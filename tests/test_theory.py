@@ -4,7 +4,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from onerank import theory
+from onerank import deflation, problems, theory
 
 
 def random_spectrum(rng, p=8):
@@ -224,3 +224,16 @@ def test_deflation_with_errors_exact_steps_and_a_pass_through_error():
     assert out["deviations"] == pytest.approx([out["delta_norms"][0]] * 3, rel=1e-6)
     with pytest.raises(ValueError, match="errors"):
         theory.deflation_with_errors(Y, [(np.zeros(6), np.zeros(6))])
+
+
+def test_bound_report_holds_every_form_of_one_run():
+    p = problems.make_problem(20, 30, 60, 6, profile="exponential", x_norm="rows", seed=3)
+    exact = deflation.deflate(p.Y, p.X, 4, solver="exact")
+    rep = theory.bound_report(p, exact, 4)
+    assert set(theory.VARIANTS) | {"l1", "actual", "tail", "hyp", "Q", "Q_sharp", "Q_dX", "r"} <= set(rep)
+    # exact steps: delta = 0, so every form equals the tail, which the error then attains
+    assert rep["actual"] == pytest.approx(rep["tail"], rel=1e-10)
+    assert rep["corrected"] == pytest.approx(rep["tail"], rel=1e-12) and rep["l1"] >= rep["corrected"]
+    gd = deflation.deflate(p.Y, p.X, [50] * 4, seed=0)
+    rep = theory.bound_report(p, gd, 4)
+    assert rep["Q"].shape == (4,) and rep["actual"] <= rep["corrected"] * (1 + 1e-12) or not rep["hyp"]

@@ -1,5 +1,6 @@
 import json
 
+import numpy as np
 import pytest
 import torch
 
@@ -10,7 +11,7 @@ TINY = dict(seeds=1, train_limit={}, pretrain_epochs={"toy": 2}, seq_epochs=(1, 
             grid=(1, 2), totals=(3,), alphas=(0.0, 1.0), online_epochs=1, online_max_rank=2, threshold=0.005)
 
 
-def _toy_loader(name, profile, device):
+def _toy_loader(name, profile, device, download=True):
     g = torch.Generator().manual_seed(0)
     centres = 3 * torch.randn(4, 12, generator=g)
     y = torch.randint(0, 4, (400,), generator=g)
@@ -100,17 +101,75 @@ def test_every_experiment_has_one_function():
     assert tuple(vision_sweep.EXPERIMENT_RUNS) == vision_sweep.EXPERIMENTS
 
 
+def _same_records(a, b):
+    assert sorted(a) == sorted(b)
+    for name in a:
+        timed = ("pretrain_seconds",)                    # wall-clock time, the one field that may differ
+        assert ({k: v for k, v in a[name]["metrics"].items() if k not in timed}
+                == {k: v for k, v in b[name]["metrics"].items() if k not in timed}), name
+        assert a[name]["config"] == b[name]["config"], name
+
+
 def test_the_chapter_live_run_and_the_command_give_identical_records(tiny, tmp_path):
-    """The adaptive-budgets chapter's live cell calls vision_sweep.run as below; its
-    records equal the command's, and one reader turns both into the chapter's rows."""
+    """The chapters' live cells call vision_sweep.run as below (vision.md: three calls,
+    adaptive_budgets.md: one); their records equal the commands', and the readers turn
+    both into the same rows."""
     chapter, command = tmp_path / "chapter", tmp_path / "command"
-    vision_sweep.run(chapter, scale="quick", datasets=["mnist"], experiments=["adaptive"], device="cpu")
-    assert cli.main(["vision", "adaptive", "--scale", "quick", "--out", str(command), "--datasets", "mnist"]) == 0
+    sweep = dict(scale="quick", device="cpu", download=False, datasets=["mnist"])
+    vision_sweep.run(chapter, experiments=["base", "seq", "joint"], **sweep)
+    vision_sweep.run(chapter, experiments=["online"], seeds=1, **sweep)
+    vision_sweep.run(chapter, experiments=["paths", "alpha"], seeds=1, **sweep)
+    vision_sweep.run(chapter, experiments=["adaptive"], **sweep)
+    for argv in (["base", "seq", "joint"], ["online", "--seeds", "1"], ["paths", "alpha", "--seeds", "1"],
+                 ["adaptive"]):
+        assert cli.main(["vision", *argv, "--scale", "quick", "--out", str(command), "--datasets", "mnist"]) == 0
     live, cli_runs = vision_sweep.load(chapter)["mnist"], vision_sweep.load(command)["mnist"]
-    assert sorted(live) == sorted(cli_runs) == ["adaptive-T3-s0"]
-    for name in live:
-        assert live[name]["metrics"] == cli_runs[name]["metrics"]
-        assert live[name]["config"] == cli_runs[name]["config"]
+    assert sorted(live) == ["adaptive-T3-s0", "alpha-T3-s0", "base-s0", "joint-s0", "online-s0", "paths-s0",
+                            "seq-s0"]
+    _same_records(live, cli_runs)
+    for reader in (vision_sweep.adaptive_rows, vision_sweep.online_rows):
+        assert reader(live) == reader(cli_runs)
     rows = vision_sweep.adaptive_rows(live)
-    assert rows == vision_sweep.adaptive_rows(cli_runs)
     assert rows[0]["total"] == 3 and sum(rows[0]["split"]) <= 3 and set(rows[0]["family"]) == {0.0, 1.0}
+    # the alpha run read its equal split and its joint run from seq-s0 and joint-s0, and that is
+    # exact: made alone, in a folder without them, it trains both and gets the same accuracies
+    alpha = live["alpha-T3-s0"]["metrics"]
+    assert [r.get("from") for r in alpha["schedules"]] == ["seq-s0", "seq-s0"]
+    assert alpha["joint"]["from"] == "joint-s0"
+    alone = tmp_path / "alone"
+    vision_sweep.run(alone, experiments=["alpha"], seeds=1, **sweep)
+    trained = vision_sweep.load(alone)["mnist"]["alpha-T3-s0"]["metrics"]
+    assert "from" not in trained["joint"] and not any("from" in r for r in trained["schedules"])
+    assert trained["joint"]["accuracy"] == alpha["joint"]["accuracy"]
+    assert [r["accuracy"] for r in trained["schedules"]] == [r["accuracy"] for r in alpha["schedules"]]
+
+
+def test_the_readers_turn_records_into_rows(tiny, tmp_path):
+    vision_sweep.run(tmp_path, scale="quick", datasets=["toy"], seeds=2, progress=False, device="cpu",
+                     experiments=["base", "seq", "joint", "alpha", "paths", "online"])
+    runs = vision_sweep.load(tmp_path)["toy"]
+    base = vision_sweep.base_rows(runs)
+    assert base["seeds"] == [0, 1] and base["old"].shape == (2,) and base["pretrain_epochs"] == 2
+    assert base["old"][1] == runs["base-s1"]["metrics"]["old_accuracy"]
+    b = vision_sweep.seq_joint_rows(runs)
+    assert b["seq"].shape == (2, 3) and b["epochs"] == [1, 1, 1] and b["same"] == 3
+    assert set(b["joint"]) == {2, 3, b["matched"]} and b["joint"][2].shape == (2,)
+    assert b["joint"][3][1] == runs["joint-s1"]["metrics"]["runs"]["3"]["accuracy"]
+    diff, spread, holds = vision_sweep.matches(b["seq"][:, -1], b["joint"][3])
+    assert diff == pytest.approx(b["seq"][:, -1].mean() - b["joint"][3].mean()) and spread >= 0
+    assert holds == (diff >= -spread)
+    alpha = vision_sweep.alpha_rows(runs)
+    assert list(alpha) == [3] and alpha[3]["seeds"] == [0, 1]
+    assert set(alpha[3]["alphas"]) == {0.0, 1.0} and alpha[3]["alphas"][1.0]["accuracy"].shape == (2,)
+    assert vision_sweep.more_first_wins(alpha[3]) is bool(
+        alpha[3]["alphas"][1.0]["accuracy"].mean() > alpha[3]["alphas"][0.0]["accuracy"].mean())
+    paths = vision_sweep.path_rows(runs)
+    assert [p["seed"] for p in paths] == [0, 1] and paths[0]["epochs"].shape == (8, 3)
+    row = {"epochs": np.array([[1, 1, 1], [3, 1, 1], [1, 3, 3]]),
+           "accuracy": np.array([[0.1, 0.2, 0.3], [0.5, 0.6, 0.5], [0.1, 0.5, 0.7]])}
+    r_first, r_total = vision_sweep.path_correlations(row)
+    assert r_first == pytest.approx(np.corrcoef([0.1, 0.5, 0.1], [0.3, 0.5, 0.7])[0, 1], abs=1e-12)
+    assert r_total == pytest.approx(np.corrcoef([3, 5, 7], [0.3, 0.5, 0.7])[0, 1], abs=1e-12)
+    assert [r["seed"] for r in vision_sweep.online_rows(runs)] == [0, 1]
+    assert vision_sweep.precision_rows(runs) == []                      # no precision runs on cpu
+    assert vision_sweep.base_rows({}) is None and vision_sweep.seq_joint_rows({}) is None

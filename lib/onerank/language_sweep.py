@@ -10,13 +10,18 @@ untrained head; ``trainable``) and seed:
                                     accuracy after each component and the LoRA FLOPs spent
 ``joint-{head}-s{seed}.json``       joint rank-3 LoRA at the FLOPs of the sequential run after
                                     each component (every pair, not a chosen one), and at
-                                    its steps
+                                    its steps where the scale's ``same_steps`` is set
 ``alpha-{head}-T{T}-s{seed}.json``  the alpha-family schedules over T components' worth of
                                     steps (T times one component's), and joint at as many
+                                    where ``same_steps`` is set
 ==================================  =========================================================
 
 Files are written atomically (:mod:`onerank.results`) and runs already saved are skipped.
-The full scale is the authors' setting (all 67,349 sentences, learning rate 2e-5,
+Runs already saved are also not repeated inside another: the alpha family's equal split
+is the ``seq`` schedule, and its joint reference at T = 3 is the ``joint`` run at the
+same steps, so an alpha run reads those results from the seq and joint records of its
+model, head and seed, where they were made with the same settings, and marks the rows
+it read with ``"from": <run name>``. The full scale is the authors' setting (all 67,349 sentences, learning rate 2e-5,
 one epoch per component); the quick scale is the chapter's CPU size.
 """
 
@@ -24,13 +29,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from . import config, language, results, schedules
 
+#: Sizes of the two run sizes (scales). ``same_steps``: also train joint rank 3 for as many
+#: steps as each sequential schedule (besides the FLOPs-matched counts). The quick scale is
+#: the chapter's CPU size: 2,000 sentences, 24 steps (3/8 of an epoch) per component.
 SCALES = {
     "quick": dict(model="minilm", train=2000, seeds=2, heads=("frozen", "trainable"), lr=1e-2,
-                  component_epochs=0.5, totals=(3,), alphas=(-1.0, 0.0, 1.0, 2.0)),
+                  component_epochs=0.375, totals=(3,), alphas=(-1.0, 0.0, 1.0, 2.0), same_steps=False),
     "full": dict(model="distilbert", train=None, seeds=3, heads=("frozen", "trainable"), lr=2e-5,
-                 component_epochs=1.0, totals=(3, 6), alphas=(-1.0, 0.0, 0.25, 0.5, 1.0, 2.0)),
+                 component_epochs=1.0, totals=(3, 6), alphas=(-1.0, 0.0, 0.25, 0.5, 1.0, 2.0),
+                 same_steps=True),
 }
 EXPERIMENTS = ("seq", "joint", "alpha")
 
@@ -167,24 +178,24 @@ def budget(train, scale: str) -> tuple[int, int, float]:
     return epoch, max(1, round(SCALES[scale]["component_epochs"] * epoch)), train.tokens / epoch
 
 
-def _seq(base, name, train, dev, per_component, tps, T, p, common) -> dict:
+def _seq(base, name, train, dev, per_component, tps, T, p, common, known) -> dict:
     steps = [per_component] * 3
     res = language.sequential(base, name, train, dev, steps, **common)
     return {"steps": steps, "accuracy": res["accuracy"],
             "flops": [language.flops(base, name, tps, steps[:k + 1]) for k in range(3)]}
 
 
-def _joint(base, name, train, dev, per_component, tps, T, p, common) -> dict:
+def _joint(base, name, train, dev, per_component, tps, T, p, common, known) -> dict:
     steps = [per_component] * 3
     matched = matched_joint_steps(base, name, tps, steps)
     runs = {str(t): {"accuracy": language.joint(base, name, train, dev, 3, t, **common)["accuracy"],
                      "flops": language.flops(base, name, tps, t, ranks=3)}
-            for t in sorted({*matched, sum(steps)})}
-    return {"matched_steps": matched, "same_steps": sum(steps), "runs": runs}
+            for t in sorted({*matched, *([sum(steps)] if p["same_steps"] else [])})}
+    return {"matched_steps": matched, "same_steps": sum(steps) if p["same_steps"] else None, "runs": runs}
 
 
-def alpha_family(base, name: str, train, dev, total: int, alphas, tokens_per_step: float,
-                 **common) -> list[dict]:
+def alpha_family(base, name: str, train, dev, total: int, alphas, tokens_per_step: float, *,
+                 known: dict | None = None, **common) -> list[dict]:
     """Sequential rank-1 LoRA with the alpha-family split of ``total`` steps, per alpha.
 
     Each split is :func:`onerank.schedules.allocate` ``(total, 3, alpha, floor=0)``,
@@ -200,32 +211,55 @@ def alpha_family(base, name: str, train, dev, total: int, alphas, tokens_per_ste
         The exponents of the family.
     tokens_per_step : float
         Mean real tokens per step, for the FLOPs.
+    known : dict or None, optional
+        ``{split (tuple of int): (accuracy after each component, run name)}``: results of
+        identical runs already made (the sweep's ``seq`` run has the equal split); a
+        split found there is not trained again, and its row says ``"from": run name``.
     **common
         Keywords of :func:`onerank.language.sequential`: ``head``, ``lr``, ``seed``.
 
     Returns
     -------
     list of dict
-        ``{"alpha", "steps", "accuracy" (after each component), "flops"}`` per alpha;
-        alphas that give the same split share one run.
+        ``{"alpha", "steps", "accuracy" and "flops" (after each component; the FLOPs are
+        cumulative)}`` per alpha; alphas that give the same split share one run.
     """
-    done, rows = {}, []
+    done, rows = dict(known or {}), []
     for a in alphas:
         split = tuple(int(x) for x in schedules.allocate(total, 3, a, floor=0))
         if split not in done:
-            done[split] = language.sequential(base, name, train, dev, split, **common)["accuracy"]
-        rows.append({"alpha": a, "steps": list(split), "accuracy": done[split],
-                     "flops": language.flops(base, name, tokens_per_step, list(split))})
+            done[split] = (language.sequential(base, name, train, dev, split, **common)["accuracy"], None)
+        acc, source = done[split]
+        rows.append({"alpha": a, "steps": list(split), "accuracy": acc,
+                     "flops": [language.flops(base, name, tokens_per_step, list(split[:k + 1]))
+                               for k in range(len(split))], **({"from": source} if source else {})})
     return rows
 
 
-def _alpha(base, name, train, dev, per_component, tps, T, p, common) -> dict:
+def _alpha(base, name, train, dev, per_component, tps, T, p, common, known) -> dict:
     total = T * per_component
-    rows = alpha_family(base, name, train, dev, total, p["alphas"], tps, **common)
-    return {"total_steps": total, "schedules": rows,
-            "joint": {"steps": total, "accuracy": language.joint(base, name, train, dev, 3, total,
-                                                                 **common)["accuracy"],
-                      "flops": language.flops(base, name, tps, total, ranks=3)}}
+    rows = alpha_family(base, name, train, dev, total, p["alphas"], tps, known=known["seq"], **common)
+    out = {"total_steps": total, "schedules": rows}
+    if p["same_steps"]:                             # joint rank 3 for as many steps
+        out["joint"] = {"steps": total, "flops": language.flops(base, name, tps, total, ranks=3)}
+        if total in known["joint"]:
+            out["joint"]["accuracy"], out["joint"]["from"] = known["joint"][total]
+        else:
+            out["joint"]["accuracy"] = language.joint(base, name, train, dev, 3, total, **common)["accuracy"]
+    return out
+
+
+#: The config fields that make two runs of one model, head and seed the same run.
+_DEFINING = ("model", "head", "seed", "scale", "train_sentences", "dev_sentences", "steps_per_component",
+             "lr", "amp")
+
+
+def _known(out: Path, cfg: dict) -> dict:
+    """Results of this (model, head, seed)'s saved seq and joint runs, where they were made
+    with the same settings: ``{"seq": {split: (accuracy, run)}, "joint": {steps: (accuracy,
+    run)}}``. The alpha runs reuse them instead of training the same runs again."""
+    seq, joint = (out / run_file(cfg["model"], exp, cfg["head"], cfg["seed"]) for exp in ("seq", "joint"))
+    return results.known_runs(seq, joint, cfg, _DEFINING, "steps")
 
 
 #: experiment -> the function that makes its metrics (see the module docstring).
@@ -308,15 +342,92 @@ def run(out, *, scale: str = "full", model: str | None = None, experiments=None,
         epoch, per_component, tps = budget(train, scale)
         language.reset_head(base, name, cfg["seed"])
         common = dict(head=cfg["head"], lr=p["lr"], seed=cfg["seed"])
-        metrics = EXPERIMENT_RUNS[cfg["experiment"]](base, name, train, dev, per_component, tps,
-                                                     cfg.get("total_components"), p, common)
         sizes = {"train_sentences": len(train), "dev_sentences": len(dev), "steps_per_epoch": epoch,
                  "steps_per_component": per_component, "lr": p["lr"], "batch": 32, "weight_decay": 0.01,
                  "max_length": 128, "amp": device.startswith("cuda"), "tokens_per_step": tps}
+        known = _known(out, {**cfg, **sizes}) if cfg["experiment"] == "alpha" else None
+        metrics = EXPERIMENT_RUNS[cfg["experiment"]](base, name, train, dev, per_component, tps,
+                                                     cfg.get("total_components"), p, common, known)
         return sizes, metrics
 
     return results.run_sweep(runs, do, force=force, progress=progress, desc="language runs", device=device,
                              about=f"scale {scale}, model {name}, device {device}")
+
+
+# ------------------------------------------------------------------ readers
+# One reader per experiment: records (live, from the chapter's temporary folder, or
+# recorded, from results/language) -> the rows the chapter prints and plots.
+
+def _records(runs: dict, exp: str, head: str) -> list[dict]:
+    recs = [r for r in runs.values() if r["config"]["experiment"] == exp and r["config"]["head"] == head]
+    return sorted(recs, key=lambda r: (r["config"].get("total_components") or 0, r["config"]["seed"]))
+
+
+def pair_rows(runs: dict, head: str = "frozen") -> dict | None:
+    """The reader of the ``seq`` and ``joint`` records of one head, over the seeds with both.
+
+    Parameters
+    ----------
+    runs : dict
+        {run name: record} of one model (a value of :func:`load`).
+    head : {"frozen", "trainable"}, optional
+        The head variant. Default is "frozen".
+
+    Returns
+    -------
+    dict or None
+        ``{"seeds", "steps" (the sequential schedule), "seq" (S, 3) accuracy after each
+        component, "seq_flops" (3,) cumulative LoRA FLOPs, "matched" (3,) joint steps of
+        matched FLOPs, "joint" (S, 3) joint accuracy at those steps, "same" (S,) joint
+        accuracy at the sequential run's steps, or None where not run}``; None when no seed
+        has both records.
+    """
+    joints = {r["config"]["seed"]: r["metrics"] for r in _records(runs, "joint", head)}
+    seqs = [r for r in _records(runs, "seq", head) if r["config"]["seed"] in joints]
+    if not seqs:
+        return None
+    js = [joints[r["config"]["seed"]] for r in seqs]
+    matched, same = js[0]["matched_steps"], js[0]["same_steps"]
+    return {"seeds": [r["config"]["seed"] for r in seqs], "steps": seqs[0]["metrics"]["steps"],
+            "seq": np.array([r["metrics"]["accuracy"] for r in seqs]),
+            "seq_flops": np.array(seqs[0]["metrics"]["flops"]), "matched": matched,
+            "joint": np.array([[m["runs"][str(t)]["accuracy"] for t in matched] for m in js]),
+            "same": None if same is None else np.array([m["runs"][str(same)]["accuracy"] for m in js])}
+
+
+def alpha_rows(runs: dict, head: str = "frozen") -> dict[int, dict]:
+    """The reader of the ``alpha`` records of one head: per budget, every alpha over the seeds.
+
+    Parameters
+    ----------
+    runs : dict
+        {run name: record} of one model (a value of :func:`load`).
+    head : {"frozen", "trainable"}, optional
+        The head variant. Default is "frozen".
+
+    Returns
+    -------
+    dict
+        ``{T (components' worth of steps): {"seeds", "total_steps", "alphas": {alpha:
+        {"steps", "accuracy" (S, 3) after each component, "flops" (3,) cumulative}},
+        "joint" ((S,) accuracy of joint rank 3 at the total steps, or None where not run)}}``,
+        budgets ascending.
+    """
+    table = {}
+    for rec in _records(runs, "alpha", head):
+        m, T = rec["metrics"], rec["config"]["total_components"]
+        row = table.setdefault(T, {"seeds": [], "total_steps": m["total_steps"], "alphas": {}, "joint": []})
+        row["seeds"].append(rec["config"]["seed"])
+        row["joint"].append(m["joint"]["accuracy"] if "joint" in m else None)
+        for sch in m["schedules"]:
+            entry = row["alphas"].setdefault(sch["alpha"], {"steps": sch["steps"], "accuracy": [],
+                                                            "flops": np.array(sch["flops"])})
+            entry["accuracy"].append(sch["accuracy"])
+    for row in table.values():
+        row["joint"] = None if None in row["joint"] else np.array(row["joint"])
+        for entry in row["alphas"].values():
+            entry["accuracy"] = np.array(entry["accuracy"])
+    return dict(sorted(table.items()))
 
 
 def load(out) -> dict[str, dict[str, dict]]:

@@ -118,6 +118,63 @@ def read_json(path) -> dict:
     return migrate(json.loads(Path(path).read_text()))
 
 
+def saved_like(path, config: dict, keys) -> dict | None:
+    """The record saved at ``path``, if there is one made with the settings ``config`` names.
+
+    A sweep uses it to reuse a run it has already made inside another one, instead of
+    training the same thing again.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The record's JSON file.
+    config : dict
+        The settings of the run that wants to reuse it.
+    keys : iterable of str
+        The config fields that must agree.
+
+    Returns
+    -------
+    dict or None
+        The record (:func:`read_json`), or None when the file is absent or a field differs.
+    """
+    path = Path(path)
+    if not path.exists():
+        return None
+    rec = read_json(path)
+    return rec if all(rec["config"].get(k) == config.get(k) for k in keys) else None
+
+
+def known_runs(seq_path, joint_path, config: dict, keys, schedule: str) -> dict:
+    """What a LoRA sweep's saved ``seq`` and ``joint`` runs hold, for reuse by its alpha runs.
+
+    Parameters
+    ----------
+    seq_path, joint_path : str or path-like
+        The records of the sequential run and of the joint runs of one seed.
+    config : dict
+        The settings of the run that wants to reuse them (:func:`saved_like`).
+    keys : iterable of str
+        The config fields that must agree.
+    schedule : str
+        The metrics field of the sequential schedule ("epochs" or "steps").
+
+    Returns
+    -------
+    dict
+        ``{"seq": {schedule (tuple of int): (accuracy after each component, run name)},
+        "joint": {length (int): (accuracy, run name)}}``; a record that is absent or made
+        with other settings adds nothing.
+    """
+    seq, joint = saved_like(seq_path, config, keys), saved_like(joint_path, config, keys)
+    out = {"seq": {}, "joint": {}}
+    if seq:
+        out["seq"][tuple(seq["metrics"][schedule])] = (seq["metrics"]["accuracy"], Path(seq_path).stem)
+    if joint:
+        out["joint"] = {int(n): (r["accuracy"], Path(joint_path).stem) for n, r in joint["metrics"]["runs"].items()}
+    return out
+
+
 def read_jsons(folder, pattern: str = "*.json") -> dict[str, dict]:
     """The parsed JSON files under ``folder`` that match ``pattern``.
 

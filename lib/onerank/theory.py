@@ -691,3 +691,39 @@ def deflation_with_errors(Y, errors) -> dict:
         R_exact = R_exact - se[0] * np.outer(ue[:, 0], vte[0])
         deviations.append(np.linalg.norm(R - R_exact))
     return {"deviations": np.array(deviations), "delta_norms": np.array(deltas)}
+
+
+def bound_report(problem, result, r: int) -> dict:
+    """Every form of the cascade bound, and what it bounds, for one deflation run.
+
+    Parameters
+    ----------
+    problem : onerank.problems.Problem
+        The instance: Y (m, n) and X (d, n).
+    result : onerank.deflation.DeflationResult
+        A run of :func:`onerank.deflation.deflate` on it with at least ``r`` components.
+    r : int
+        The number of components the bound is taken at, >= 1.
+
+    Returns
+    -------
+    dict
+        ``"actual"`` (training error after r components), ``"tail"`` (:func:`tail`),
+        ``"hyp"`` (whether :func:`theorem1_hypothesis` holds for every k),
+        ``"deviation"`` ((r,) the norms of E_k), ``"Q"`` and ``"Q_sharp"`` ((r,)
+        :func:`cascade` with the paper's and the sharp constant), ``"Q_dX"`` (the sharp
+        recursion driven by the measured delta_k X), ``"min_rel_gap"`` (smallest
+        T_k / sigma_k over k <= r), ``"r"``, one entry per variant of :data:`VARIANTS`
+        (:func:`theorem1_bound`), and ``"l1"`` (the corrected form with the l1 tail).
+    """
+    m = measure(result, problem.Y, problem.X)
+    s, sx, dn = m.sigma, m.sigma_max_X, m.delta_norms
+    out = dict(actual=result.train_errors[-1], tail=tail(s, r),
+               hyp=theorem1_hypothesis(s, sx, dn, r).all, deviation=m.deviation_fro,
+               Q=cascade(s, sx, dn, r), Q_sharp=cascade(s, sx, dn, r, constant=SHARP_CONSTANT),
+               Q_dX=recurrence(amplification_factors(s, SHARP_CONSTANT)[:r], m.delta_X),
+               min_rel_gap=np.min(m.gaps[:r] / m.sigma[:r]), r=r)
+    for variant in VARIANTS:
+        out[variant] = theorem1_bound(s, sx, dn, r, variant=variant)
+    out["l1"] = theorem1_bound(s, sx, dn, r, variant="corrected", tail="l1")
+    return out

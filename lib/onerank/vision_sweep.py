@@ -20,7 +20,11 @@ dataset it can load and writes, per dataset,
 =========================  ====================================================================
 
 Each file holds the run's configuration, its metrics, the device, library versions, git
-commit and wall time (:func:`onerank.results.provenance`). Files are written atomically
+commit and wall time (:func:`onerank.results.provenance`). An alpha run does not train
+again what a saved run of the same dataset, seed and settings already holds (the
+alpha family's equal split at the ``seq`` total is the ``seq`` run; joint rank 3 at a
+total in the ``joint`` record is that run): it reads the result and marks it
+``"from": <run name>``. Files are written atomically
 and a run whose file exists is skipped, so an interrupted sweep (a closed Colab tab)
 resumes where it stopped. Pretrained bases are cached as
 ``.cache/<dataset>-base-s{seed}-e{epochs}-n{images}.pt``
@@ -35,6 +39,7 @@ import inspect
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from . import config, data, results, schedules, vision
@@ -101,8 +106,8 @@ def matched_joint_epochs(features: int, classes: int, samples: int, seq_epochs) 
                         / vision.lora_flops(sh, samples, 1, ranks=3)))
 
 
-def _load(name: str, scale: str, device: str):
-    ds = data.load(name, download=True)
+def _load(name: str, scale: str, device: str, download: bool = True):
+    ds = data.load(name, download=download)
     old, new = ds.split()
     lim_old, lim_new = SCALES[scale]["train_limit"].get(name, (None, None))
     return ds, ds.subset(old, train_limit=lim_old).to(device), ds.subset(new, train_limit=lim_new).to(device)
@@ -193,7 +198,8 @@ def run_file(name: str, exp: str, seed: int, params: dict) -> str:
 
 
 def run(out, *, scale: str = "full", datasets=None, experiments=None, seeds=None, totals=None,
-        force: bool = False, progress: bool = True, device: str | None = None) -> list[Path]:
+        force: bool = False, progress: bool = True, device: str | None = None,
+        download: bool = True) -> list[Path]:
     """Run (or resume) the sweep; returns the JSON files written in this call.
 
     The precision experiment is dropped, with a printed note, on devices where mixed
@@ -222,6 +228,10 @@ def run(out, *, scale: str = "full", datasets=None, experiments=None, seeds=None
         Show a progress bar over the runs. Default is True.
     device : str or None, optional
         Torch device; None (the default) means :func:`onerank.config.device`.
+    download : bool, optional
+        Download a dataset through torchvision when it is not on disk (default True;
+        :func:`onerank.data.load`). The chapters pass False at the quick scale, so that
+        an offline machine does not wait on a download that cannot succeed.
 
     Returns
     -------
@@ -257,11 +267,12 @@ def run(out, *, scale: str = "full", datasets=None, experiments=None, seeds=None
     loaded = {}
     for name in datasets or ("mnist", "cifar10", "cifar100"):
         try:
-            loaded[name] = _load(name, scale, device)
+            loaded[name] = _load(name, scale, device, download=download)
         except FileNotFoundError as err:
             if datasets:
                 raise
-            print(f"{name}: skipped, not available ({str(err)[:120]}...)")
+            # the reason's first clause, without the folders searched (they name this machine)
+            print(f"{name}: skipped, {str(err).split(';')[0]} (see onerank.data.load)")
     planned = plan(scale, list(loaded), experiments, seeds, None if totals is None else [int(T) for T in totals])
     runs = []
     for name, exp, seed, params in planned:
@@ -280,17 +291,20 @@ def run(out, *, scale: str = "full", datasets=None, experiments=None, seeds=None
             bases[(name, seed)] = _base(name, old, seed, epochs, out, device)
         base, base_wall = bases[(name, seed)]
         params = {"total": cfg["total"]} if "total" in cfg else {}
-        metrics = EXPERIMENT_RUNS[exp](base, old, new, seed, params, p, base_wall)
         sizes = {"source": ds.source, "train_old": old.x_train.shape[0], "train_new": new.x_train.shape[0],
                  "test_new": new.x_test.shape[0], "pretrain_epochs": epochs,
                  "amp": False if exp == "precision" else amp_default}
+        if exp == "alpha":
+            params["known"] = _known(out, {**cfg, **sizes})
+        metrics = EXPERIMENT_RUNS[exp](base, old, new, seed, params, p, base_wall)
         return sizes, metrics
 
     return results.run_sweep(runs, do, force=force, progress=progress, desc="vision runs", device=device,
                              about=f"scale {scale}, device {device}")
 
 
-def alpha_family(base, new, total: int, alphas, *, seed: int = 0, flops_shapes=None) -> list[dict]:
+def alpha_family(base, new, total: int, alphas, *, seed: int = 0, flops_shapes=None,
+                 known: dict | None = None) -> list[dict]:
     """Sequential rank-1 LoRA with the alpha-family split of ``total`` epochs, per alpha.
 
     Each split is :func:`onerank.schedules.allocate` ``(total, 3, alpha, floor=1)``, so
@@ -312,6 +326,10 @@ def alpha_family(base, new, total: int, alphas, *, seed: int = 0, flops_shapes=N
     flops_shapes : list of (int, int) or None, optional
         (in, out) shapes of the adapted layers (:func:`shapes`); when given, each row also
         holds its LoRA FLOPs.
+    known : dict or None, optional
+        ``{split (tuple of int): (accuracy after each component, run name)}``: results of
+        identical runs already made (the sweep's ``seq`` run of the same base and seed); a
+        split found there is not trained again, and its row says ``"from": run name``.
 
     Returns
     -------
@@ -319,12 +337,13 @@ def alpha_family(base, new, total: int, alphas, *, seed: int = 0, flops_shapes=N
         One row per alpha, ``{"alpha", "epochs", "accuracy" (after each component)[,
         "flops"]}``; alphas that give the same split share one run.
     """
-    done, rows = {}, []
+    done, rows = dict(known or {}), []
     for a in alphas:
         ep = tuple(int(e) for e in schedules.allocate(total, 3, a, floor=1))
         if ep not in done:
-            done[ep] = vision.sequential(base, new, ep, seed=seed)["accuracy"]
-        row = {"alpha": a, "epochs": list(ep), "accuracy": done[ep]}
+            done[ep] = (vision.sequential(base, new, ep, seed=seed)["accuracy"], None)
+        row = {"alpha": a, "epochs": list(ep), "accuracy": done[ep][0],
+               **({"from": done[ep][1]} if done[ep][1] else {})}
         if flops_shapes is not None:
             row["flops"] = vision.lora_flops(flops_shapes, new.x_train.shape[0], ep)
         rows.append(row)
@@ -369,11 +388,28 @@ def _online_run(base, old, new, seed, params, p, base_wall) -> dict:
 
 def _alpha_run(base, old, new, seed, params, p, base_wall) -> dict:
     T, sh = params["total"], shapes(old.features, old.classes)
-    family = alpha_family(base, new, T, p["alphas"], seed=seed, flops_shapes=sh)
-    jres = vision.joint(base, new, 3, T, seed=seed)
-    return {"total": T, "schedules": family,
-            "joint": {"epochs": T, "accuracy": jres["accuracy"],
-                      "flops": vision.lora_flops(sh, new.x_train.shape[0], T, ranks=3)}}
+    known = params.get("known") or {"seq": {}, "joint": {}}
+    family = alpha_family(base, new, T, p["alphas"], seed=seed, flops_shapes=sh, known=known["seq"])
+    joint = {"epochs": T, "flops": vision.lora_flops(sh, new.x_train.shape[0], T, ranks=3)}
+    if T in known["joint"]:
+        joint["accuracy"], joint["from"] = known["joint"][T]
+    else:
+        joint["accuracy"] = vision.joint(base, new, 3, T, seed=seed)["accuracy"]
+    return {"total": T, "schedules": family, "joint": joint}
+
+
+#: The config fields that make two runs of one dataset and seed start from the same base
+#: model and data.
+_DEFINING = ("dataset", "seed", "scale", "source", "train_old", "train_new", "test_new", "pretrain_epochs",
+             "amp")
+
+
+def _known(out: Path, cfg: dict) -> dict:
+    """Results of this (dataset, seed)'s saved seq and joint runs, where they were made with
+    the same settings: ``{"seq": {epochs: (accuracy, run)}, "joint": {epochs: (accuracy,
+    run)}}``. The alpha runs reuse them instead of training the same runs again."""
+    seq, joint = (out / run_file(cfg["dataset"], exp, cfg["seed"], {}) for exp in ("seq", "joint"))
+    return results.known_runs(seq, joint, cfg, _DEFINING, "epochs")
 
 
 def _adaptive_run(base, old, new, seed, params, p, base_wall) -> dict:
@@ -397,6 +433,224 @@ def _paths_run(base, old, new, seed, params, p, base_wall) -> dict:
 EXPERIMENT_RUNS = {"base": _base_run, "seq": _seq_run, "joint": _joint_run, "online": _online_run,
                    "alpha": _alpha_run, "adaptive": _adaptive_run, "paths": _paths_run,
                    "precision": _precision_run}
+
+
+# ------------------------------------------------------------------ readers
+# One reader per experiment: records (live, from a chapter's temporary folder, or recorded,
+# from results/vision) -> the rows a chapter prints and plots.
+
+def _records(runs: dict, exp: str) -> list[dict]:
+    """The records of one experiment, by seed (and total, for alpha and adaptive)."""
+    recs = [r for r in runs.values() if r["config"]["experiment"] == exp]
+    return sorted(recs, key=lambda r: (r["config"].get("total", 0), r["config"]["seed"]))
+
+
+def base_rows(runs: dict) -> dict | None:
+    """The reader of the ``base`` records (a).
+
+    Parameters
+    ----------
+    runs : dict
+        {run name: record} of one dataset (a value of :func:`load`).
+
+    Returns
+    -------
+    dict or None
+        ``{"seeds" (S,), "old" (S,) and "new" (S,) accuracies of the base models,
+        "pretrain_epochs", "train_old" (images)}``, arrays over the seeds; None without
+        base records.
+    """
+    recs = _records(runs, "base")
+    if not recs:
+        return None
+    return {"seeds": [r["config"]["seed"] for r in recs],
+            "old": np.array([r["metrics"]["old_accuracy"] for r in recs]),
+            "new": np.array([r["metrics"]["new_accuracy"] for r in recs]),
+            "pretrain_epochs": recs[0]["config"]["pretrain_epochs"],
+            "train_old": recs[0]["config"]["train_old"]}
+
+
+def seq_joint_rows(runs: dict) -> dict | None:
+    """The reader of the ``seq`` and ``joint`` records (b), over the seeds that have both.
+
+    Parameters
+    ----------
+    runs : dict
+        {run name: record} of one dataset (a value of :func:`load`).
+
+    Returns
+    -------
+    dict or None
+        ``{"seeds", "epochs" (the sequential schedule), "seq" (S, 3) accuracy after each
+        component, "old_accuracy" (S,) on the old classes after adaptation, "seq_flops",
+        "joint" ({epochs E: (S,) accuracy of joint rank 3}), "joint_flops" ({E: FLOPs}),
+        "matched" and "same" (the E of matched FLOPs and of the same epochs)}``; None
+        when no seed has both records.
+    """
+    joints = {r["config"]["seed"]: r for r in _records(runs, "joint")}
+    seqs = [r for r in _records(runs, "seq") if r["config"]["seed"] in joints]
+    if not seqs:
+        return None
+    js = [joints[r["config"]["seed"]]["metrics"] for r in seqs]
+    keys = sorted(js[0]["runs"], key=int)
+    return {"seeds": [r["config"]["seed"] for r in seqs], "epochs": seqs[0]["metrics"]["epochs"],
+            "seq": np.array([r["metrics"]["accuracy"] for r in seqs]),
+            "old_accuracy": np.array([r["metrics"]["old_accuracy"] for r in seqs]),
+            "seq_flops": seqs[0]["metrics"]["flops"],
+            "joint": {int(e): np.array([m["runs"][e]["accuracy"] for m in js]) for e in keys},
+            "joint_flops": {int(e): js[0]["runs"][e]["flops"] for e in keys},
+            "matched": js[0]["matched_epochs"], "same": js[0]["same_epochs"]}
+
+
+def online_rows(runs: dict) -> list[dict]:
+    """The reader of the ``online`` records (f): one row per seed.
+
+    Parameters
+    ----------
+    runs : dict
+        {run name: record} of one dataset (a value of :func:`load`).
+
+    Returns
+    -------
+    list of dict
+        ``{"seed", "rank" (chosen), "epochs" (spent), "validation" and "test" (accuracy
+        after each component), "threshold"}``, by seed.
+    """
+    return [{"seed": r["config"]["seed"], **{k: r["metrics"][k] for k in
+                                             ("rank", "epochs", "validation", "test", "threshold")}}
+            for r in _records(runs, "online")]
+
+
+def alpha_rows(runs: dict) -> dict[int, dict]:
+    """The reader of the ``alpha`` records (e): per epoch total, every alpha over the seeds.
+
+    Parameters
+    ----------
+    runs : dict
+        {run name: record} of one dataset (a value of :func:`load`).
+
+    Returns
+    -------
+    dict
+        ``{T: {"seeds", "alphas": {alpha: {"epochs", "accuracy" (S,) final accuracy,
+        "flops"}}, "joint": {"accuracy" (S,), "flops"}}}``, totals ascending.
+    """
+    table = {}
+    for rec in _records(runs, "alpha"):
+        m = rec["metrics"]
+        row = table.setdefault(m["total"], {"seeds": [], "alphas": {},
+                                            "joint": {"accuracy": [], "flops": m["joint"]["flops"]}})
+        row["seeds"].append(rec["config"]["seed"])
+        row["joint"]["accuracy"].append(m["joint"]["accuracy"])
+        for sch in m["schedules"]:
+            entry = row["alphas"].setdefault(sch["alpha"], {"epochs": sch["epochs"], "accuracy": [],
+                                                            "flops": sch.get("flops")})
+            entry["accuracy"].append(sch["accuracy"][-1])
+    for row in table.values():
+        row["joint"]["accuracy"] = np.array(row["joint"]["accuracy"])
+        for entry in row["alphas"].values():
+            entry["accuracy"] = np.array(entry["accuracy"])
+    return dict(sorted(table.items()))
+
+
+def path_rows(runs: dict) -> list[dict]:
+    """The reader of the ``paths`` records (c, d): one row per seed.
+
+    Parameters
+    ----------
+    runs : dict
+        {run name: record} of one dataset (a value of :func:`load`).
+
+    Returns
+    -------
+    list of dict
+        ``{"seed", "grid", "epochs" (P, 3) epochs of each component of each path,
+        "accuracy" (P, 3) accuracy after each component}``, by seed.
+    """
+    return [{"seed": r["config"]["seed"], "grid": r["metrics"]["grid"],
+             "epochs": np.array([p["epochs"] for p in r["metrics"]["paths"]]),
+             "accuracy": np.array([p["accuracy"] for p in r["metrics"]["paths"]])}
+            for r in _records(runs, "paths")]
+
+
+def precision_rows(runs: dict) -> list[dict]:
+    """The reader of the ``precision`` records against ``seq``: one row per seed with both.
+
+    Parameters
+    ----------
+    runs : dict
+        {run name: record} of one dataset (a value of :func:`load`).
+
+    Returns
+    -------
+    list of dict
+        ``{"seed", "amp" and "fp32" (final accuracy with and without mixed precision)}``.
+    """
+    amp = {r["config"]["seed"]: r["metrics"]["accuracy"][-1] for r in _records(runs, "seq")}
+    return [{"seed": r["config"]["seed"], "amp": amp[r["config"]["seed"]],
+             "fp32": r["metrics"]["accuracy"][-1]}
+            for r in _records(runs, "precision") if r["config"]["seed"] in amp]
+
+
+def matches(seq_final, joint) -> tuple[float, float, bool]:
+    """The verdict of "sequential matches joint": within one combined sd over seeds.
+
+    Parameters
+    ----------
+    seq_final : array_like, shape (S,)
+        Final accuracy of the sequential runs, per seed.
+    joint : array_like, shape (S',)
+        Accuracy of the joint runs, per seed.
+
+    Returns
+    -------
+    diff : float
+        Mean sequential minus mean joint.
+    spread : float
+        ``hypot(sd(seq_final), sd(joint))``, the combined seed spread.
+    holds : bool
+        ``diff >= -spread``: sequential is no more than the spread below joint.
+    """
+    seq_final, joint = np.asarray(seq_final, float), np.asarray(joint, float)
+    diff = float(seq_final.mean() - joint.mean())
+    spread = float(np.hypot(seq_final.std(), joint.std()))
+    return diff, spread, bool(diff >= -spread)
+
+
+def more_first_wins(row: dict) -> bool:
+    """Does some alpha > 0 beat the equal split (alpha = 0) in mean final accuracy?
+
+    Parameters
+    ----------
+    row : dict
+        One total of :func:`alpha_rows`; it must hold alpha = 0 and some alpha > 0.
+
+    Returns
+    -------
+    bool
+    """
+    mean = {a: e["accuracy"].mean() for a, e in row["alphas"].items()}
+    return bool(max(mean[a] for a in mean if a > 0) > mean[0.0])
+
+
+def path_correlations(row: dict) -> tuple[float, float]:
+    """Correlations of the final accuracy of the epoch paths of one seed (:func:`path_rows`).
+
+    Parameters
+    ----------
+    row : dict
+        One row of :func:`path_rows`.
+
+    Returns
+    -------
+    with_first : float
+        Pearson correlation of the final accuracy with the accuracy after component 1.
+    with_total : float
+        Pearson correlation of the final accuracy with the total epochs of the path.
+    """
+    final = row["accuracy"][:, -1]
+    return (float(np.corrcoef(row["accuracy"][:, 0], final)[0, 1]),
+            float(np.corrcoef(row["epochs"].sum(1), final)[0, 1]))
 
 
 def adaptive_rows(runs: dict) -> list[dict]:
