@@ -127,7 +127,7 @@ def test_matched_joint_steps_follow_the_flops(minilm):
 
 
 def test_language_sweep_writes_and_resumes(minilm, small, tmp_path, monkeypatch):
-    monkeypatch.setitem(language_sweep.SCALES, "quick", dict(
+    monkeypatch.setitem(language_sweep.SCALES, "quick", language_sweep.LanguageScale(
         model="minilm", train=64, seeds=1, heads=("frozen",), lr=1e-2, component_epochs=0.5, totals=(3,),
         alphas=(0.0, 1.0), same_steps=True))
     monkeypatch.setattr(language, "load_model", lambda name, seed=0, device=None: minilm)
@@ -152,7 +152,7 @@ def test_language_sweep_writes_and_resumes(minilm, small, tmp_path, monkeypatch)
 def test_the_chapter_live_run_and_the_command_give_identical_records(minilm, small, tmp_path, monkeypatch):
     """language.md's live cell calls language_sweep.run three times as below; its records
     equal the commands', and the readers turn them into the chapter's rows."""
-    monkeypatch.setitem(language_sweep.SCALES, "quick", dict(
+    monkeypatch.setitem(language_sweep.SCALES, "quick", language_sweep.LanguageScale(
         model="minilm", train=32, seeds=2, heads=("frozen", "trainable"), lr=1e-2, component_epochs=1.0,
         totals=(3,), alphas=(-1.0, 0.0, 1.0), same_steps=False))
     monkeypatch.setattr(language, "load_model", lambda name, seed=0, device=None: minilm)

@@ -7,8 +7,9 @@ import torch
 from onerank import __main__ as cli
 from onerank import data, schedules, vision, vision_sweep
 
-TINY = dict(seeds=1, train_limit={}, pretrain_epochs={"toy": 2}, seq_epochs=(1, 1, 1), joint_epochs=(2,),
-            grid=(1, 2), totals=(3,), alphas=(0.0, 1.0), online_epochs=1, online_max_rank=2, threshold=0.005)
+TINY = vision_sweep.VisionScale(seeds=1, train_limit={}, pretrain_epochs={"toy": 2}, seq_epochs=(1, 1, 1),
+                                joint_epochs=(2,), grid=(1, 2), totals=(3,), alphas=(0.0, 1.0), online_epochs=1,
+                                online_max_rank=2, threshold=0.005)
 
 
 def _toy_loader(name, profile, device, download=True):
@@ -45,7 +46,7 @@ def test_sweep_writes_one_json_per_run_and_resumes(tiny, tmp_path, monkeypatch):
     paths = json.loads((tmp_path / "toy" / "paths-s0.json").read_text())["metrics"]["paths"]
     assert len(paths) == 8 and all(len(p["accuracy"]) == 3 for p in paths)
     alpha = json.loads((tmp_path / "toy" / "alpha-T3-s0.json").read_text())["metrics"]
-    expected = [schedules.allocate(3, 3, a, floor=1).tolist() for a in TINY["alphas"]]
+    expected = [schedules.allocate(3, 3, a, floor=1).tolist() for a in TINY.alphas]
     assert [r["epochs"] for r in alpha["schedules"]] == expected == [[1, 1, 1], [1, 1, 1]]
     assert alpha["schedules"][0]["accuracy"] == alpha["schedules"][1]["accuracy"]   # one shared run
     assert alpha["joint"]["epochs"] == 3

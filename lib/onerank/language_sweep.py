@@ -27,21 +27,60 @@ one epoch per component); the quick scale is the chapter's CPU size.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from . import config, language, results, schedules
 
-#: Sizes of the two run sizes (scales). ``same_steps``: also train joint rank 3 for as many
-#: steps as each sequential schedule (besides the FLOPs-matched counts). The quick scale is
-#: the chapter's CPU size: 2,000 sentences, 24 steps (3/8 of an epoch) per component.
+@dataclass(frozen=True)
+class LanguageScale:
+    """The sizes of one run size (scale) of the language sweep.
+
+    Attributes
+    ----------
+    model : str
+        The default model, a key of :data:`onerank.language.MODELS`.
+    train : int or None
+        Training sentences drawn with each run's seed; None: all of them.
+    seeds : int
+        Seeds 0, ..., seeds - 1.
+    heads : tuple of str
+        The head variants, "frozen" (the authors') and "trainable".
+    lr : float
+        AdamW's learning rate.
+    component_epochs : float
+        Epochs of training per rank-1 component (:func:`budget`).
+    totals : tuple of int
+        Budgets of the alpha runs, in components' worth of steps.
+    alphas : tuple of float
+        The alpha family's exponents.
+    same_steps : bool
+        Also train joint rank 3 for as many steps as each sequential schedule (besides
+        the FLOPs-matched counts).
+    """
+
+    model: str
+    train: int | None
+    seeds: int
+    heads: tuple
+    lr: float
+    component_epochs: float
+    totals: tuple
+    alphas: tuple
+    same_steps: bool
+
+
+#: The two run sizes. The full scale is the authors' setting; the quick scale is the
+#: chapter's CPU size: 2,000 sentences, 24 steps (3/8 of an epoch) per component.
 SCALES = {
-    "quick": dict(model="minilm", train=2000, seeds=2, heads=("frozen", "trainable"), lr=1e-2,
-                  component_epochs=0.375, totals=(3,), alphas=(-1.0, 0.0, 1.0, 2.0), same_steps=False),
-    "full": dict(model="distilbert", train=None, seeds=3, heads=("frozen", "trainable"), lr=2e-5,
-                 component_epochs=1.0, totals=(3, 6), alphas=(-1.0, 0.0, 0.25, 0.5, 1.0, 2.0),
-                 same_steps=True),
+    "quick": LanguageScale(model="minilm", train=2000, seeds=2, heads=("frozen", "trainable"), lr=1e-2,
+                           component_epochs=0.375, totals=(3,), alphas=(-1.0, 0.0, 1.0, 2.0),
+                           same_steps=False),
+    "full": LanguageScale(model="distilbert", train=None, seeds=3, heads=("frozen", "trainable"), lr=2e-5,
+                          component_epochs=1.0, totals=(3, 6), alphas=(-1.0, 0.0, 0.25, 0.5, 1.0, 2.0),
+                          same_steps=True),
 }
 EXPERIMENTS = ("seq", "joint", "alpha")
 
@@ -99,7 +138,7 @@ def plan(scale: str, experiments, heads, seeds) -> list[tuple[str, str, int, int
     for exp in experiments:
         for head in heads:
             for seed in seeds:
-                runs += ([(exp, head, seed, T) for T in SCALES[scale]["totals"]] if exp == "alpha"
+                runs += ([(exp, head, seed, T) for T in SCALES[scale].totals] if exp == "alpha"
                          else [(exp, head, seed, None)])
     return runs
 
@@ -175,7 +214,7 @@ def budget(train, scale: str) -> tuple[int, int, float]:
         Mean real tokens per step: the set's tokens divided by ``epoch``.
     """
     epoch = language.steps_per_epoch(len(train))
-    return epoch, max(1, round(SCALES[scale]["component_epochs"] * epoch)), train.tokens / epoch
+    return epoch, max(1, round(SCALES[scale].component_epochs * epoch)), train.tokens / epoch
 
 
 def _seq(base, name, train, dev, per_component, tps, T, p, common, known) -> dict:
@@ -190,8 +229,8 @@ def _joint(base, name, train, dev, per_component, tps, T, p, common, known) -> d
     matched = matched_joint_steps(base, name, tps, steps)
     runs = {str(t): {"accuracy": language.joint(base, name, train, dev, 3, t, **common)["accuracy"],
                      "flops": language.flops(base, name, tps, t, ranks=3)}
-            for t in sorted({*matched, *([sum(steps)] if p["same_steps"] else [])})}
-    return {"matched_steps": matched, "same_steps": sum(steps) if p["same_steps"] else None, "runs": runs}
+            for t in sorted({*matched, *([sum(steps)] if p.same_steps else [])})}
+    return {"matched_steps": matched, "same_steps": sum(steps) if p.same_steps else None, "runs": runs}
 
 
 def alpha_family(base, name: str, train, dev, total: int, alphas, tokens_per_step: float, *,
@@ -238,9 +277,9 @@ def alpha_family(base, name: str, train, dev, total: int, alphas, tokens_per_ste
 
 def _alpha(base, name, train, dev, per_component, tps, T, p, common, known) -> dict:
     total = T * per_component
-    rows = alpha_family(base, name, train, dev, total, p["alphas"], tps, known=known["seq"], **common)
+    rows = alpha_family(base, name, train, dev, total, p.alphas, tps, known=known["seq"], **common)
     out = {"total_steps": total, "schedules": rows}
-    if p["same_steps"]:                             # joint rank 3 for as many steps
+    if p.same_steps:                             # joint rank 3 for as many steps
         out["joint"] = {"steps": total, "flops": language.flops(base, name, tps, total, ranks=3)}
         if total in known["joint"]:
             out["joint"]["accuracy"], out["joint"]["from"] = known["joint"][total]
@@ -271,7 +310,7 @@ def run(out, *, scale: str = "full", model: str | None = None, experiments=None,
     """Run (or resume) the sweep; returns the JSON files written in this call.
 
     The model and the data are loaded only when some run is still to do. Each run trains
-    on ``SCALES[scale]["train"]`` sentences drawn with its seed (all of them when None) and
+    on ``SCALES[scale].train`` sentences drawn with its seed (all of them when None) and
     first draws the head of the loaded model again from its seed
     (:func:`onerank.language.reset_head`).
 
@@ -310,20 +349,20 @@ def run(out, *, scale: str = "full", model: str | None = None, experiments=None,
     """
     if scale not in SCALES:
         raise ValueError(f"scale must be one of {sorted(SCALES)}, got {scale!r}")
-    p = dict(SCALES[scale])
-    name = model or p["model"]
+    p = SCALES[scale]
+    name = model or p.model
     if name not in language.MODELS:
         raise ValueError(f"model must be one of {sorted(language.MODELS)}, got {name!r}")
     experiments = list(EXPERIMENTS if experiments is None else experiments)
     bad = [e for e in experiments if e not in EXPERIMENTS]
     if bad:
         raise ValueError(f"experiments must be among {EXPERIMENTS}, got {bad}")
-    heads = list(heads or p["heads"])
+    heads = list(heads or p.heads)
     if any(h not in ("frozen", "trainable") for h in heads):
         raise ValueError(f"heads must be among ('frozen', 'trainable'), got {heads}")
     if seeds is not None and int(seeds) < 1:
         raise ValueError(f"seeds must be >= 1, got {seeds}")
-    seeds = range(int(seeds) if seeds is not None else p["seeds"])
+    seeds = range(int(seeds) if seeds is not None else p.seeds)
     out, device = Path(out), device or config.device()
     runs = [results.Run(out / run_file(name, exp, head, seed, T),
                         {"model": name, "source": language.MODELS[name]["source"], "experiment": exp,
@@ -338,12 +377,12 @@ def run(out, *, scale: str = "full", model: str | None = None, experiments=None,
             loaded["base"], _, loaded["train"], loaded["dev"] = setup(name, device)
         base, dev = loaded["base"], loaded["dev"]
         cfg = run.config
-        train = loaded["train"].subset(p["train"], seed=cfg["seed"])
+        train = loaded["train"].subset(p.train, seed=cfg["seed"])
         epoch, per_component, tps = budget(train, scale)
         language.reset_head(base, name, cfg["seed"])
-        common = dict(head=cfg["head"], lr=p["lr"], seed=cfg["seed"])
+        common = dict(head=cfg["head"], lr=p.lr, seed=cfg["seed"])
         sizes = {"train_sentences": len(train), "dev_sentences": len(dev), "steps_per_epoch": epoch,
-                 "steps_per_component": per_component, "lr": p["lr"], "batch": 32, "weight_decay": 0.01,
+                 "steps_per_component": per_component, "lr": p.lr, "batch": 32, "weight_decay": 0.01,
                  "max_length": 128, "amp": device.startswith("cuda"), "tokens_per_step": tps}
         known = _known(out, {**cfg, **sizes}) if cfg["experiment"] == "alpha" else None
         metrics = EXPERIMENT_RUNS[cfg["experiment"]](base, name, train, dev, per_component, tps,

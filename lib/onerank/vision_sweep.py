@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import inspect
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -44,21 +45,65 @@ import torch
 
 from . import config, data, results, schedules, vision
 
-#: Sizes and schedules of the two run sizes (scales). ``train_limit``: training images per split
-#: (None: all). The full scale is the authors' code's protocol at full size: every training
-#: image of the files found (the recorded CIFAR-10 runs read a 4,000-image subset); quick is
-#: the chapter's CPU size.
-SCALES = {
-    "quick": dict(seeds=3, train_limit={"mnist": (12000, 6000)}, pretrain_epochs={"mnist": 3},
-                  seq_epochs=(2, 2, 2), joint_epochs=(), grid=(1, 3, 5), totals=(6, 12),
-                  alphas=(-1.0, 0.0, 1.0, 2.0), online_epochs=2, online_max_rank=6, threshold=0.005),
-    "full": dict(seeds=5, train_limit={}, pretrain_epochs={},
-                 seq_epochs=(6, 6, 6), joint_epochs=(10,), grid=(1, 3, 5, 10), totals=(6, 12, 18, 24, 30, 60),
-                 alphas=(-1.0, -0.5, 0.0, 0.5, 1.0, 2.0), online_epochs=2, online_max_rank=10, threshold=0.005),
-}
-EXPERIMENTS = ("base", "seq", "joint", "online", "alpha", "adaptive", "paths", "precision")
+#: Width of the MLP's hidden layers, and pretraining epochs where a scale names none.
 HIDDEN = 512
 PRETRAIN_EPOCHS = 10
+
+
+@dataclass(frozen=True)
+class VisionScale:
+    """The sizes and schedules of one run size (scale) of the vision sweep.
+
+    Attributes
+    ----------
+    seeds : int
+        Seeds 0, ..., seeds - 1; each has its own pretrained base model.
+    train_limit : dict
+        {dataset: (old, new)} training images per split; a dataset not named uses all.
+    pretrain_epochs : dict
+        {dataset: epochs} of pretraining; a dataset not named gets :data:`PRETRAIN_EPOCHS`.
+    seq_epochs : tuple of int
+        Epochs of each component of the sequential run (b).
+    joint_epochs : tuple of int
+        Extra epoch counts of joint rank 3 (b), besides the matched and same counts.
+    grid : tuple of int
+        Epochs per component of the epoch paths (c, d): every path over grid x grid x grid.
+    totals : tuple of int
+        Epoch totals of the alpha and adaptive runs (e).
+    alphas : tuple of float
+        The alpha family's exponents.
+    online_epochs, online_max_rank : int
+        Epochs per component and largest rank of the online rule (f).
+    threshold : float
+        The online rule's smallest validation gain.
+    """
+
+    seeds: int
+    train_limit: dict
+    pretrain_epochs: dict
+    seq_epochs: tuple
+    joint_epochs: tuple
+    grid: tuple
+    totals: tuple
+    alphas: tuple
+    online_epochs: int
+    online_max_rank: int
+    threshold: float
+
+
+#: The two run sizes. The full scale is the authors' code's protocol at full size: every
+#: training image of the files found (the recorded CIFAR-10 runs read a 4,000-image subset);
+#: quick is the chapter's CPU size.
+SCALES = {
+    "quick": VisionScale(seeds=3, train_limit={"mnist": (12000, 6000)}, pretrain_epochs={"mnist": 3},
+                         seq_epochs=(2, 2, 2), joint_epochs=(), grid=(1, 3, 5), totals=(6, 12),
+                         alphas=(-1.0, 0.0, 1.0, 2.0), online_epochs=2, online_max_rank=6, threshold=0.005),
+    "full": VisionScale(seeds=5, train_limit={}, pretrain_epochs={}, seq_epochs=(6, 6, 6), joint_epochs=(10,),
+                        grid=(1, 3, 5, 10), totals=(6, 12, 18, 24, 30, 60),
+                        alphas=(-1.0, -0.5, 0.0, 0.5, 1.0, 2.0), online_epochs=2, online_max_rank=10,
+                        threshold=0.005),
+}
+EXPERIMENTS = ("base", "seq", "joint", "online", "alpha", "adaptive", "paths", "precision")
 
 
 def shapes(features: int, classes: int) -> list[tuple[int, int]]:
@@ -109,7 +154,7 @@ def matched_joint_epochs(features: int, classes: int, samples: int, seq_epochs) 
 def _load(name: str, scale: str, device: str, download: bool = True):
     ds = data.load(name, download=download)
     old, new = ds.split()
-    lim_old, lim_new = SCALES[scale]["train_limit"].get(name, (None, None))
+    lim_old, lim_new = SCALES[scale].train_limit.get(name, (None, None))
     return ds, ds.subset(old, train_limit=lim_old).to(device), ds.subset(new, train_limit=lim_new).to(device)
 
 
@@ -156,7 +201,7 @@ def plan(scale: str, names, experiments, seeds, totals=None) -> list[tuple[str, 
         the alpha and adaptive runs, ``{}`` otherwise.
     """
     p = SCALES[scale]
-    totals = p["totals"] if totals is None else totals
+    totals = p.totals if totals is None else totals
     order = [e for e in EXPERIMENTS if e in experiments]
     runs = []
     for exp in order:
@@ -257,7 +302,7 @@ def run(out, *, scale: str = "full", datasets=None, experiments=None, seeds=None
     if totals is not None and (not totals or any(int(T) != T or T < 3 for T in totals)):
         raise ValueError(f"totals must be integers >= 3 (one epoch for each of 3 components), got {totals}")
     p = SCALES[scale]
-    seeds = range(int(seeds) if seeds is not None else p["seeds"])
+    seeds = range(int(seeds) if seeds is not None else p.seeds)
     out = Path(out)
     device = device or config.device()
     amp_default = torch.device(device).type == "cuda"
@@ -286,7 +331,7 @@ def run(out, *, scale: str = "full", datasets=None, experiments=None, seeds=None
         cfg = run.config
         name, exp, seed = cfg["dataset"], cfg["experiment"], cfg["seed"]
         ds, old, new = loaded[name]
-        epochs = p["pretrain_epochs"].get(name, PRETRAIN_EPOCHS)
+        epochs = p.pretrain_epochs.get(name, PRETRAIN_EPOCHS)
         if (name, seed) not in bases:
             bases[(name, seed)] = _base(name, old, seed, epochs, out, device)
         base, base_wall = bases[(name, seed)]
@@ -357,7 +402,7 @@ def _base_run(base, old, new, seed, params, p, base_wall) -> dict:
 
 def _seq_run(base, old, new, seed, params, p, base_wall, *, amp=None) -> dict:
     sh = shapes(old.features, old.classes)
-    res = vision.sequential(base, new, p["seq_epochs"], seed=seed, amp=amp)
+    res = vision.sequential(base, new, p.seq_epochs, seed=seed, amp=amp)
     return {"epochs": res["epochs"], "accuracy": res["accuracy"],
             "old_accuracy": vision.accuracy(res["model"], old.x_test, old.y_test),
             "flops": vision.lora_flops(sh, new.x_train.shape[0], res["epochs"])}
@@ -369,27 +414,27 @@ def _precision_run(*args) -> dict:
 
 def _joint_run(base, old, new, seed, params, p, base_wall) -> dict:
     sh, n = shapes(old.features, old.classes), new.x_train.shape[0]
-    matched = matched_joint_epochs(old.features, old.classes, n, p["seq_epochs"])
+    matched = matched_joint_epochs(old.features, old.classes, n, p.seq_epochs)
     runs = {}
-    for e in sorted({*p["joint_epochs"], sum(p["seq_epochs"]), matched}):
+    for e in sorted({*p.joint_epochs, sum(p.seq_epochs), matched}):
         res = vision.joint(base, new, 3, e, seed=seed)
         runs[str(e)] = {"accuracy": res["accuracy"], "flops": vision.lora_flops(sh, n, e, ranks=3),
                         "old_accuracy": vision.accuracy(res["model"], old.x_test, old.y_test)}
-    return {"rank": 3, "runs": runs, "matched_epochs": matched, "same_epochs": sum(p["seq_epochs"])}
+    return {"rank": 3, "runs": runs, "matched_epochs": matched, "same_epochs": sum(p.seq_epochs)}
 
 
 def _online_run(base, old, new, seed, params, p, base_wall) -> dict:
-    res = vision.online_rank(base, new, epochs=p["online_epochs"], threshold=p["threshold"],
-                             max_rank=p["online_max_rank"], seed=seed)
-    return {**res, "threshold": p["threshold"],
+    res = vision.online_rank(base, new, epochs=p.online_epochs, threshold=p.threshold,
+                             max_rank=p.online_max_rank, seed=seed)
+    return {**res, "threshold": p.threshold,
             "flops": vision.lora_flops(shapes(old.features, old.classes), res["train_samples"],
-                                       [p["online_epochs"]] * res["rank"])}
+                                       [p.online_epochs] * res["rank"])}
 
 
 def _alpha_run(base, old, new, seed, params, p, base_wall) -> dict:
     T, sh = params["total"], shapes(old.features, old.classes)
     known = params.get("known") or {"seq": {}, "joint": {}}
-    family = alpha_family(base, new, T, p["alphas"], seed=seed, flops_shapes=sh, known=known["seq"])
+    family = alpha_family(base, new, T, p.alphas, seed=seed, flops_shapes=sh, known=known["seq"])
     joint = {"epochs": T, "flops": vision.lora_flops(sh, new.x_train.shape[0], T, ranks=3)}
     if T in known["joint"]:
         joint["accuracy"], joint["from"] = known["joint"][T]
@@ -421,12 +466,12 @@ def _adaptive_run(base, old, new, seed, params, p, base_wall) -> dict:
             "share": rule["share"].default,
             "adaptive": {"epochs": res["epochs"], "accuracy": res["accuracy"],
                          "validation_loss": res["validation_loss"]},
-            "schedules": alpha_family(base, fit, T, p["alphas"], seed=seed)}
+            "schedules": alpha_family(base, fit, T, p.alphas, seed=seed)}
 
 
 def _paths_run(base, old, new, seed, params, p, base_wall) -> dict:
-    paths = vision.epoch_paths(base, new, p["grid"], seed=seed, progress=True)
-    return {"grid": list(p["grid"]), "paths": [{"epochs": list(k), "accuracy": v} for k, v in paths.items()]}
+    paths = vision.epoch_paths(base, new, p.grid, seed=seed, progress=True)
+    return {"grid": list(p.grid), "paths": [{"epochs": list(k), "accuracy": v} for k, v in paths.items()]}
 
 
 #: experiment -> the function that makes its metrics (see the module docstring).
