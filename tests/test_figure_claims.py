@@ -27,16 +27,18 @@ def _fig1(eq, less, more=(1.0, 1.2)):
 
 
 def _vision(root, ds, seq, joint, base=None):
-    """seq / joint: final accuracies per seed."""
+    """seq / joint: final accuracies per seed, in records shaped like the sweep's."""
     cfg = {"dataset": ds, "source": "torchvision MNIST", "train_old": 10, "train_new": 10}
     for s, (a, j) in enumerate(zip(seq, joint)):
-        _write(root, f"vision/{ds}/seq-s{s}.json", {"config": {**cfg, "seed": s}, "metrics": {
-            "epochs": [6, 6, 6], "accuracy": [a - 0.02, a - 0.01, a]}})
-        _write(root, f"vision/{ds}/joint-s{s}.json", {"config": {**cfg, "seed": s}, "metrics": {
-            "rank": 3, "runs": {"10": {"accuracy": j}}, "matched_epochs": 10, "same_epochs": 18}})
+        _write(root, f"vision/{ds}/seq-s{s}.json", {"config": {**cfg, "experiment": "seq", "seed": s}, "metrics": {
+            "epochs": [6, 6, 6], "accuracy": [a - 0.02, a - 0.01, a], "old_accuracy": 0.5, "flops": 1.0}})
+        _write(root, f"vision/{ds}/joint-s{s}.json", {"config": {**cfg, "experiment": "joint", "seed": s},
+                                                      "metrics": {"rank": 3, "runs": {"10": {"accuracy": j, "flops": 1.0}},
+                                                                  "matched_epochs": 10, "same_epochs": 18}})
         if base is not None:
-            _write(root, f"vision/{ds}/base-s{s}.json", {"config": {**cfg, "seed": s},
-                                                         "metrics": {"old_accuracy": base[s]}})
+            _write(root, f"vision/{ds}/base-s{s}.json", {
+                "config": {**cfg, "experiment": "base", "seed": s, "pretrain_epochs": 10},
+                "metrics": {"old_accuracy": base[s], "new_accuracy": 0.0}})
 
 
 def test_default_root_is_the_repositorys_results_folder():
@@ -129,7 +131,7 @@ def test_fig4_paths_rule(tmp_path):
     paths = [{"epochs": [a, b, c], "accuracy": [0.1 * a, 0.1 * a + 0.01 * b, 0.1 * a + 0.01 * (b + c)]}
              for a in (1, 3) for b in (1, 3) for c in (1, 3)]
     _write(tmp_path, "vision/cifar10/paths-s0.json", {
-        "config": {"dataset": "cifar10", "seed": 0, "source": "x/cifar10-subset.npz",
+        "config": {"dataset": "cifar10", "experiment": "paths", "seed": 0, "source": "x/cifar10-subset.npz",
                    "train_old": 5, "train_new": 5}, "metrics": {"grid": [1, 3], "paths": paths}})
     out = fc.fig4_paths(tmp_path)
     assert out["verdict"] == "holds" and "100% of 16 pairs" in out["detail"]

@@ -2,7 +2,7 @@
 import json
 from pathlib import Path
 
-from onerank import results, vision_sweep
+from onerank import results, vision_records, vision_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,7 +19,7 @@ def test_migrate_moves_the_run_size_only():
 
 
 def test_recorded_runs_load_under_the_current_names():
-    vision = vision_sweep.load(ROOT / "results" / "vision")
+    vision = vision_records.load(ROOT / "results" / "vision")
     records = [rec for runs in vision.values() for rec in runs.values()]
     assert records, "the repository's recorded vision runs are missing"
     assert all(rec["config"]["scale"] == "full" and "profile" not in rec["config"] for rec in records)

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from onerank import __main__ as cli
-from onerank import data, schedules, vision, vision_sweep
+from onerank import data, schedules, vision, vision_records, vision_sweep
 
 TINY = vision_sweep.VisionScale(seeds=1, train_limit={}, pretrain_epochs={"toy": 2}, seq_epochs=(1, 1, 1),
                                 joint_epochs=(2,), grid=(1, 2), totals=(3,), alphas=(0.0, 1.0), online_epochs=1,
@@ -58,7 +58,7 @@ def test_sweep_writes_one_json_per_run_and_resumes(tiny, tmp_path, monkeypatch):
     # the recorded command names everything that selects this run: dataset, seeds, total
     command = json.loads((tmp_path / "toy" / "adaptive-T3-s0.json").read_text())["run"]["command"]
     assert command == f"python -m onerank vision adaptive --scale quick --out {tmp_path} --datasets toy --seeds 1 --totals 3"
-    assert list(vision_sweep.load(tmp_path)) == ["toy"] and len(vision_sweep.load(tmp_path)["toy"]) == 7
+    assert list(vision_records.load(tmp_path)) == ["toy"] and len(vision_records.load(tmp_path)["toy"]) == 7
     # resume: nothing is recomputed (training would fail), a deleted run is redone alone
     def fail(*args, **kwargs):
         raise AssertionError("a saved run was recomputed")
@@ -124,13 +124,13 @@ def test_the_chapter_live_run_and_the_command_give_identical_records(tiny, tmp_p
     for argv in (["base", "seq", "joint"], ["online", "--seeds", "1"], ["paths", "alpha", "--seeds", "1"],
                  ["adaptive"]):
         assert cli.main(["vision", *argv, "--scale", "quick", "--out", str(command), "--datasets", "mnist"]) == 0
-    live, cli_runs = vision_sweep.load(chapter)["mnist"], vision_sweep.load(command)["mnist"]
+    live, cli_runs = vision_records.load(chapter)["mnist"], vision_records.load(command)["mnist"]
     assert sorted(live) == ["adaptive-T3-s0", "alpha-T3-s0", "base-s0", "joint-s0", "online-s0", "paths-s0",
                             "seq-s0"]
     _same_records(live, cli_runs)
-    for reader in (vision_sweep.adaptive_rows, vision_sweep.online_rows):
+    for reader in (vision_records.adaptive_rows, vision_records.online_rows):
         assert reader(live) == reader(cli_runs)
-    rows = vision_sweep.adaptive_rows(live)
+    rows = vision_records.adaptive_rows(live)
     assert rows[0]["total"] == 3 and sum(rows[0]["split"]) <= 3 and set(rows[0]["family"]) == {0.0, 1.0}
     # the alpha run read its equal split and its joint run from seq-s0 and joint-s0, and that is
     # exact: made alone, in a folder without them, it trains both and gets the same accuracies
@@ -139,7 +139,7 @@ def test_the_chapter_live_run_and_the_command_give_identical_records(tiny, tmp_p
     assert alpha["joint"]["from"] == "joint-s0"
     alone = tmp_path / "alone"
     vision_sweep.run(alone, experiments=["alpha"], seeds=1, **sweep)
-    trained = vision_sweep.load(alone)["mnist"]["alpha-T3-s0"]["metrics"]
+    trained = vision_records.load(alone)["mnist"]["alpha-T3-s0"]["metrics"]
     assert "from" not in trained["joint"] and not any("from" in r for r in trained["schedules"])
     assert trained["joint"]["accuracy"] == alpha["joint"]["accuracy"]
     assert [r["accuracy"] for r in trained["schedules"]] == [r["accuracy"] for r in alpha["schedules"]]
@@ -148,29 +148,29 @@ def test_the_chapter_live_run_and_the_command_give_identical_records(tiny, tmp_p
 def test_the_readers_turn_records_into_rows(tiny, tmp_path):
     vision_sweep.run(tmp_path, scale="quick", datasets=["toy"], seeds=2, progress=False, device="cpu",
                      experiments=["base", "seq", "joint", "alpha", "paths", "online"])
-    runs = vision_sweep.load(tmp_path)["toy"]
-    base = vision_sweep.base_rows(runs)
+    runs = vision_records.load(tmp_path)["toy"]
+    base = vision_records.base_rows(runs)
     assert base["seeds"] == [0, 1] and base["old"].shape == (2,) and base["pretrain_epochs"] == 2
     assert base["old"][1] == runs["base-s1"]["metrics"]["old_accuracy"]
-    b = vision_sweep.seq_joint_rows(runs)
+    b = vision_records.seq_joint_rows(runs)
     assert b["seq"].shape == (2, 3) and b["epochs"] == [1, 1, 1] and b["same"] == 3
     assert set(b["joint"]) == {2, 3, b["matched"]} and b["joint"][2].shape == (2,)
     assert b["joint"][3][1] == runs["joint-s1"]["metrics"]["runs"]["3"]["accuracy"]
-    diff, spread, holds = vision_sweep.matches(b["seq"][:, -1], b["joint"][3])
+    diff, spread, holds = vision_records.matches(b["seq"][:, -1], b["joint"][3])
     assert diff == pytest.approx(b["seq"][:, -1].mean() - b["joint"][3].mean()) and spread >= 0
     assert holds == (diff >= -spread)
-    alpha = vision_sweep.alpha_rows(runs)
+    alpha = vision_records.alpha_rows(runs)
     assert list(alpha) == [3] and alpha[3]["seeds"] == [0, 1]
     assert set(alpha[3]["alphas"]) == {0.0, 1.0} and alpha[3]["alphas"][1.0]["accuracy"].shape == (2,)
-    assert vision_sweep.more_first_wins(alpha[3]) is bool(
+    assert vision_records.more_first_wins(alpha[3]) is bool(
         alpha[3]["alphas"][1.0]["accuracy"].mean() > alpha[3]["alphas"][0.0]["accuracy"].mean())
-    paths = vision_sweep.path_rows(runs)
+    paths = vision_records.path_rows(runs)
     assert [p["seed"] for p in paths] == [0, 1] and paths[0]["epochs"].shape == (8, 3)
     row = {"epochs": np.array([[1, 1, 1], [3, 1, 1], [1, 3, 3]]),
            "accuracy": np.array([[0.1, 0.2, 0.3], [0.5, 0.6, 0.5], [0.1, 0.5, 0.7]])}
-    r_first, r_total = vision_sweep.path_correlations(row)
+    r_first, r_total = vision_records.path_correlations(row)
     assert r_first == pytest.approx(np.corrcoef([0.1, 0.5, 0.1], [0.3, 0.5, 0.7])[0, 1], abs=1e-12)
     assert r_total == pytest.approx(np.corrcoef([3, 5, 7], [0.3, 0.5, 0.7])[0, 1], abs=1e-12)
-    assert [r["seed"] for r in vision_sweep.online_rows(runs)] == [0, 1]
-    assert vision_sweep.precision_rows(runs) == []                      # no precision runs on cpu
-    assert vision_sweep.base_rows({}) is None and vision_sweep.seq_joint_rows({}) is None
+    assert [r["seed"] for r in vision_records.online_rows(runs)] == [0, 1]
+    assert vision_records.precision_rows(runs) == []                      # no precision runs on cpu
+    assert vision_records.base_rows({}) is None and vision_records.seq_joint_rows({}) is None

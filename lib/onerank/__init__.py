@@ -35,6 +35,7 @@ Sweeps and records (``onerank`` on the command line)
 ----------------------------------------------------
 synthetic      the paper's synthetic experiments, one function per figure (``onerank synthetic``)
 vision_sweep   the vision experiments as a resumable sweep (``onerank vision``)
+vision_records  its records read back, one reader per experiment (``seq_joint_rows``, ...)
 language_sweep  the language probe as a resumable sweep (``onerank language``)
 results        atomic JSON writes, run provenance and the resumable loop of the sweeps (``run_sweep``)
 

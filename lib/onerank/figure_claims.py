@@ -25,7 +25,7 @@ import json
 import math
 from pathlib import Path
 
-from . import results, schedules
+from . import results, schedules, vision_records
 
 #: The repository's results folder (``results/`` next to ``lib/``).
 RESULTS = Path(__file__).resolve().parents[2] / "results"
@@ -361,6 +361,11 @@ def _runs(root, ds, exp):
     return [(path, rec) for _, path, rec in sorted(found)]
 
 
+def _rows(runs):
+    """{run name: record} of one dataset's records, for the readers of :mod:`onerank.vision_records`."""
+    return {Path(path).stem: rec for recs in runs.values() for path, rec in recs}
+
+
 def _ds_label(ds, name, runs):
     cfg = runs[0][1]["config"]
     if "subset" in str(cfg.get("source", "")):
@@ -410,15 +415,11 @@ def baselines(root=None):
 
     def one(ds, label, runs):
         target, tol = printed[ds]
-        m, s = _ms([r["metrics"]["old_accuracy"] for _, r in runs["base"]])
+        m, s = _ms(vision_records.base_rows(_rows(runs))["old"])
         v = "holds" if abs(m - target) <= tol else "fails"
         return v, (f"{label}: {_pct(m)} ± {_pct(s)} vs printed ~{_pct(target)} "
                    f"(tolerance {100 * tol:g} points): {v}")
     return _out(*_vision(root, ("base",), one))
-
-
-def _acc(rec, key):
-    return rec["metrics"]["runs"][str(rec["metrics"][key])]["accuracy"]
 
 
 @_guard
@@ -442,12 +443,12 @@ def fig2(root=None):
     sds = []
 
     def one(ds, label, runs):
-        seq = [r["metrics"]["accuracy"] for _, r in runs["seq"]]
-        ms, ss = _ms([a[-1] for a in seq])
-        sds.extend((_ms(c)[1], f"{label} seq rank-{k + 1}") for k, c in enumerate(zip(*seq)))
+        b = vision_records.seq_joint_rows(_rows(runs))
+        ms, ss = _ms(b["seq"][:, -1])
+        sds.extend((_ms(c)[1], f"{label} seq rank-{k + 1}") for k, c in enumerate(b["seq"].T))
         vs, texts = [], []
-        for e in sorted({e for _, r in runs["joint"] for e in r["metrics"]["runs"]}, key=int):
-            mj, sj = _ms([r["metrics"]["runs"][e]["accuracy"] for _, r in runs["joint"]])
+        for e, acc in b["joint"].items():
+            mj, sj = _ms(acc)
             sds.append((sj, f"{label} joint {e} epochs"))
             pooled = math.sqrt((ss ** 2 + sj ** 2) / 2)
             vs.append("holds" if ms >= mj - pooled else "fails")
@@ -464,17 +465,19 @@ def fig2(root=None):
     return _out(_combine([v, vsd]), detail, data, files)
 
 
-def _seq_configs(runs):
-    """{epochs prefix: [accuracy after it, per seed]} from seq and paths records."""
+def _seq_configs(seq_joint, paths):
+    """{epochs prefix: [accuracy after it, per seed]} from the rows of
+    :func:`onerank.vision_records.seq_joint_rows` (or None) and of ``path_rows``."""
+    per_seed = [([seq_joint["epochs"]], [acc]) for acc in seq_joint["seq"].tolist()] if seq_joint else []
+    per_seed += [(row["epochs"].tolist(), row["accuracy"].tolist()) for row in paths]
     configs = {}
-    for exp in ("seq", "paths"):
-        for _, rec in runs.get(exp, []):
-            m, seen = rec["metrics"], {}
-            for p in (m["paths"] if exp == "paths" else [m]):
-                for r in range(1, len(p["epochs"]) + 1):
-                    seen[tuple(p["epochs"][:r])] = p["accuracy"][r - 1]
-            for c, a in seen.items():
-                configs.setdefault(c, []).append(a)
+    for schedules_, accuracies in per_seed:
+        seen = {}
+        for epochs, acc in zip(schedules_, accuracies):
+            for r in range(1, len(epochs) + 1):
+                seen[tuple(epochs[:r])] = acc[r - 1]
+        for c, a in seen.items():
+            configs.setdefault(c, []).append(a)
     return configs
 
 
@@ -503,20 +506,20 @@ def fig3_efficiency(root=None):
     v52 = []
 
     def one(ds, label, runs):
-        joint = _ms([_acc(r, "matched_epochs") for _, r in runs["joint"]])[0]
-        ej = runs["joint"][0][1]["metrics"]["matched_epochs"]
-        eff_j = joint / ej
-        seq = [r["metrics"] for _, r in runs["seq"]]
-        eff_seq = _ms([m["accuracy"][-1] for m in seq])[0] / sum(seq[0]["epochs"])
+        rows = _rows(runs)
+        b = vision_records.seq_joint_rows(rows)
+        ej = b["matched"]
+        eff_j = _ms(b["joint"][ej])[0] / ej
+        eff_seq = _ms(b["seq"][:, -1])[0] / sum(b["epochs"])
         ratio = eff_seq / eff_j
         v52.append("holds" if 0.8 <= ratio <= 1.25 else "fails")
-        effs = {c: _ms(a)[0] / sum(c) for c, a in _seq_configs(runs).items()}
+        effs = {c: _ms(a)[0] / sum(c) for c, a in _seq_configs(b, vision_records.path_rows(rows)).items()}
         by_rank = {r: [e for c, e in effs.items() if len(c) == r] for r in (1, 2, 3)}
         share = sum(e > eff_j for e in effs.values()) / len(effs)
         vf = "holds" if share >= 0.9 else "fails" if share < 0.5 else "partly"
         ranks = ", ".join(f"rank-{r} {_f(min(v))}-{_f(max(v))} ({len(v)})" for r, v in by_rank.items() if v)
         return vf, (f"{label}: joint rank-3 {ej} ep {_f(eff_j)}/epoch; seq {ranks}; seq run rank-3 "
-                    f"{'-'.join(map(str, seq[0]['epochs']))} {_f(eff_seq)} = {ratio:.2f}x joint "
+                    f"{'-'.join(map(str, b['epochs']))} {_f(eff_seq)} = {ratio:.2f}x joint "
                     f"(5.2 comparable: {v52[-1]}); {share:.0%} of {len(effs)} sequential more efficient "
                     f"(App. F: {vf})")
 
@@ -551,12 +554,12 @@ def fig4_paths(root=None):
 
     def one(ds, label, runs):
         finals = {}
-        for _, rec in runs["paths"]:
-            acc = {tuple(p["epochs"]): p["accuracy"][-1] for p in rec["metrics"]["paths"]}
+        for row in vision_records.path_rows(_rows(runs)):
+            acc = {tuple(e): a[-1] for e, a in zip(row["epochs"].tolist(), row["accuracy"].tolist())}
             for c, a in acc.items():
                 finals.setdefault(c, []).append(a)
             if (10, 1, 1) in acc and (1, 10, 10) in acc:
-                gaps.setdefault(ds, []).append((rec["config"]["seed"], acc[(10, 1, 1)] - acc[(1, 10, 10)]))
+                gaps.setdefault(ds, []).append((row["seed"], acc[(10, 1, 1)] - acc[(1, 10, 10)]))
         mean = {c: sum(a) / len(a) for c, a in finals.items()}
         groups = {e: _ms([a for c, a in mean.items() if c[0] == e])[0] for e in sorted({c[0] for c in mean})}
         g = list(groups.values())
@@ -605,7 +608,7 @@ def fig13_spread(root=None):
         ``verdict``, ``detail``, ``data``, ``files`` (see the module docstring).
     """
     def one(ds, label, runs):
-        texts, acc = [], _seq_configs({"paths": runs["paths"]})
+        texts, acc = [], _seq_configs(None, vision_records.path_rows(_rows(runs)))
         for r in (1, 2, 3):
             vals = [sum(a) / len(a) for c, a in acc.items() if len(c) == r]
             if vals:
