@@ -76,7 +76,7 @@ class LanguageScale:
 #: chapter's CPU size: 2,000 sentences, 24 steps (3/8 of an epoch) per component.
 SCALES = {
     "quick": LanguageScale(model="minilm", train=2000, seeds=2, heads=("frozen", "trainable"), lr=1e-2,
-                           component_epochs=0.375, totals=(3,), alphas=(-1.0, 0.0, 1.0, 2.0),
+                           component_epochs=0.375, totals=(3,), alphas=(-1.0, 0.0, 1.0),
                            same_steps=False),
     "full": LanguageScale(model="distilbert", train=None, seeds=3, heads=("frozen", "trainable"), lr=2e-5,
                           component_epochs=1.0, totals=(3, 6), alphas=(-1.0, 0.0, 0.25, 0.5, 1.0, 2.0),
