@@ -11,6 +11,15 @@ execution cache (``_ext/execution_cache.py``), so the build renders this run
 instead of executing the chapter again; the seconds each chapter took are
 written to ``_build/chapter_times.json``. Progress bars are off in these runs
 (:func:`execution_cache.quiet_kernels`).
+
+Shared machines run at different speeds from one hour to the next (the CI runner of
+this project has run the same chapters up to 1.6 times slower). So that the time
+budget judges the code and not the machine's load, a fixed workload, the yardstick
+(:func:`yardstick`), is timed before every chapter and at the end, and
+``_build/chapter_speed.json`` holds, per chapter, the mean of the yardsticks on either
+side of it. ``.ci/run`` divides each chapter's seconds by its yardstick and multiplies by
+the yardstick's seconds on the reference machine (:data:`YARDSTICK_REFERENCE`), a ratio
+measured in one run.
 """
 
 from __future__ import annotations
@@ -18,10 +27,12 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
 import jupytext
+import numpy as np
 import nbval.plugin
 import pytest
 from nbval.plugin import IPyNbCell, IPyNbFile
@@ -74,6 +85,35 @@ def pytest_collect_file(file_path, parent):
 
 
 _CHAPTERS: dict = {}      # MystNotebook -> {"cells": code cells, "passed": n, "seconds": s}
+_YARDSTICKS: list = []    # (chapter or None at the end, yardstick seconds before it)
+
+#: The yardstick's seconds on the reference machine: the 2-core development machine of
+#: the 15-minute budget: the median of five runs of ``python conftest.py`` there while
+#: idle (0.253 to 0.269 s, on 2026-12-01).
+YARDSTICK_REFERENCE = 0.262
+
+
+def yardstick() -> float:
+    """Seconds of a fixed CPU workload like the chapters': dense products (BLAS, as in
+    numpy and torch) and a Python loop (the interpreter), median of three timings."""
+    a = np.random.default_rng(0).standard_normal((500, 500))
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        for _ in range(60):
+            b = a @ a
+        total = 0.0
+        for i in range(600_000):
+            total += i * 0.5
+        times.append(time.perf_counter() - start)
+    assert b.shape == (500, 500) and total > 0
+    return float(np.median(times))
+
+
+def pytest_runtest_setup(item):
+    if isinstance(item, IPyNbCell) and isinstance(item.parent, MystNotebook):
+        if not _YARDSTICKS or _YARDSTICKS[-1][0] is not item.parent:
+            _YARDSTICKS.append((item.parent, yardstick()))
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -120,3 +160,17 @@ def pytest_sessionfinish(session):
     out.parent.mkdir(parents=True, exist_ok=True)
     previous = json.loads(out.read_text()) if out.exists() else {}
     out.write_text(json.dumps({**previous, **times}, indent=1, sort_keys=True) + "\n")
+    # each chapter's yardstick: the mean of the one before it and the next one
+    marks = _YARDSTICKS + [(None, yardstick())]
+    around = {Path(str(chapter.fspath)).stem: (before + after) / 2
+              for (chapter, before), (_, after) in zip(marks, marks[1:])}
+    speed = execution_cache.ROOT / "_build" / "chapter_speed.json"
+    previous = json.loads(speed.read_text())["chapters"] if speed.exists() else {}
+    speed.write_text(json.dumps({"reference_seconds": YARDSTICK_REFERENCE,
+                                 "chapters": {**previous, **{k: round(v, 4) for k, v in around.items()
+                                                             if k in times}}},
+                                indent=1, sort_keys=True) + "\n")
+
+
+if __name__ == "__main__":
+    print(f"yardstick: {yardstick():.4f} s")

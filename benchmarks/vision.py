@@ -9,6 +9,15 @@ number of forward/backward/step calls on one fixed batch): no loop can beat the
 DataLoader loop by more than the ratio of the DataLoader time to that floor. It prints
 seconds per epoch and their ratios, measured in this run.
 
+Second, the sequential-LoRA epoch with and without the frozen work skipped
+(``vision.train(..., skip_frozen=False)`` against the default, see
+``vision.frozen_forward``), per dataset shape: MNIST's 784 inputs and CIFAR's 3,072
+(the CIFAR-10 subset where present, else random images of that shape), on a model with
+one frozen rank-1 component and one being trained, as the second step of a sequential run.
+Each time is one component of ``--epochs`` epochs (the first layer's frozen output is
+built once per component, and its cost is counted), per epoch, the best of
+``--repeats`` components, alternating the two loops.
+
     ONERANK_DATA=../shared/data python benchmarks/vision.py [--samples 30000]
 """
 
@@ -22,7 +31,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from onerank import config, data, vision
+from onerank import config, data, lora, vision
 
 
 def _sync(device):
@@ -58,6 +67,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=30000, help="training images per epoch")
     parser.add_argument("--device", default=None)
+    parser.add_argument("--epochs", type=int, default=5, help="epochs of each timed component")
+    parser.add_argument("--repeats", type=int, default=3, help="components timed per loop (the best is kept)")
     args = parser.parse_args(argv)
     device = torch.device(args.device or config.device())
     mnist = data.load("mnist")
@@ -86,6 +97,40 @@ def main(argv=None):
           f"ours / arithmetic: {t_ours / t_arith:.2f}x, DataLoader / arithmetic: {t_loader / t_arith:.2f}x")
     print(f"upper limit of any loop's gain over the DataLoader loop: {t_loader / t_arith:.2f}x "
           f"(its overhead is {t_loader - t_arith:.2f} s of {t_loader:.2f} s)")
+    print(f"\nsequential LoRA, second component (one frozen), {args.epochs} epochs, seconds per "
+          f"epoch, best of {args.repeats}:")
+    shapes = {"MNIST (784 inputs)": mnist.x_train[: args.samples]}
+    try:
+        shapes["CIFAR-10 subset (3,072 inputs)"] = data.load("cifar10", download=False).x_train
+    except (FileNotFoundError, ValueError):
+        g = torch.Generator().manual_seed(0)
+        shapes["random images of CIFAR's shape (3,072 inputs)"] = torch.rand(4000, 3072, generator=g)
+    for label, xs in shapes.items():
+        plain, cached = frozen_work_epochs(xs.to(device), device, args.epochs, args.repeats)
+        print(f"  {label}, {xs.shape[0]} images: plain loop {plain:6.3f} s, frozen work skipped "
+              f"{cached:6.3f} s, ratio {plain / cached:.2f}x")
+
+
+def frozen_work_epochs(x, device, epochs, repeats):
+    """Best seconds per epoch of the plain and of the cached sequential-LoRA loop on x, over
+    ``repeats`` components of ``epochs`` epochs each."""
+    y = torch.randint(0, 10, (x.shape[0],), generator=torch.Generator().manual_seed(0)).to(device)
+    runs = {}
+    for skip in (False, True):
+        model = vision.mlp(x.shape[1], 10, seed=0).to(device)
+        layers = lora.apply(model, vision.LORA_LAYERS)
+        vision.train(model, lora.add_component(layers, seed=0), x, y, epochs=1, skip_frozen=skip)
+        lora.freeze_component(layers)
+        runs[skip] = (model, lora.add_component(layers, seed=1))
+    best = {False: float("inf"), True: float("inf")}
+    for _ in range(repeats):
+        for skip, (model, params) in runs.items():
+            _sync(device)
+            start = time.perf_counter()
+            vision.train(model, params, x, y, epochs=epochs, skip_frozen=skip)
+            _sync(device)
+            best[skip] = min(best[skip], (time.perf_counter() - start) / epochs)
+    return best[False], best[True]
 
 
 if __name__ == "__main__":

@@ -30,8 +30,12 @@ def test_the_old_variable_is_an_alias(monkeypatch):
 
 
 def test_default_scale_yields_to_the_environment(monkeypatch):
-    monkeypatch.delenv("ONERANK_SCALE", raising=False)
-    monkeypatch.delenv("ONERANK_PROFILE", raising=False)
+    for name in ("ONERANK_SCALE", "ONERANK_PROFILE"):
+        # set, then delete: monkeypatch records the value to restore only for a variable that
+        # exists, and default_scale writes os.environ itself (a bare delenv of an unset
+        # variable left ONERANK_SCALE=full behind for the chapters' kernels)
+        monkeypatch.setenv(name, "quick")
+        monkeypatch.delenv(name)
     assert config.default_scale("full") == "full" and config.scale() == "full"
     monkeypatch.setenv("ONERANK_SCALE", "quick")                 # chosen before Jupyter started
     assert config.default_scale("full") == "quick"

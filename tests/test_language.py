@@ -128,7 +128,7 @@ def test_matched_joint_steps_follow_the_flops(minilm):
 
 def test_language_sweep_writes_and_resumes(minilm, small, tmp_path, monkeypatch):
     monkeypatch.setitem(language_sweep.SCALES, "quick", language_sweep.LanguageScale(
-        model="minilm", train=64, seeds=1, heads=("frozen",), lr=1e-2, component_epochs=0.5, totals=(3,),
+        model="minilm", train=64, dev=None, seeds=1, heads=("frozen",), lr=1e-2, component_epochs=0.5, totals=(3,),
         alphas=(0.0, 1.0), same_steps=True))
     monkeypatch.setattr(language, "load_model", lambda name, seed=0, device=None: minilm)
     monkeypatch.setattr(language, "encoded_sst2", lambda *a, **k: {"train": small[0], "dev": small[1]})
@@ -153,7 +153,7 @@ def test_the_chapter_live_run_and_the_command_give_identical_records(minilm, sma
     """language.md's live cell calls language_sweep.run three times as below; its records
     equal the commands', and the readers turn them into the chapter's rows."""
     monkeypatch.setitem(language_sweep.SCALES, "quick", language_sweep.LanguageScale(
-        model="minilm", train=32, seeds=2, heads=("frozen", "trainable"), lr=1e-2, component_epochs=1.0,
+        model="minilm", train=32, dev=12, seeds=2, heads=("frozen", "trainable"), lr=1e-2, component_epochs=1.0,
         totals=(3,), alphas=(-1.0, 0.0, 1.0), same_steps=False))
     monkeypatch.setattr(language, "load_model", lambda name, seed=0, device=None: minilm)
     tiny = {"train": small[0], "dev": small[1].subset(16, seed=0)}      # a test of plumbing: few sentences
@@ -173,6 +173,7 @@ def test_the_chapter_live_run_and_the_command_give_identical_records(minilm, sma
     for name in live:
         assert live[name]["metrics"] == cli_runs[name]["metrics"], name
         assert live[name]["config"] == cli_runs[name]["config"], name
+        assert live[name]["config"]["dev_sentences"] == 12                # the scale's draw of the 16
     pairs = language_sweep.pair_rows(live, "frozen")
     assert pairs["seeds"] == [0, 1] and pairs["seq"].shape == (2, 3) and pairs["joint"].shape == (2, 3)
     assert pairs["same"] is None                                   # same_steps is off at this scale

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import itertools
 import math
 
 import torch
@@ -59,11 +60,12 @@ def mlp(in_features: int, classes: int, hidden: int = 512, *, seed: int = 0) -> 
 
 
 def train(model: nn.Module, params, x, y, *, epochs: int, batch: int = 64, lr: float = 1e-3,
-          seed: int = 0, amp: bool | None = None, stop=None) -> list[float]:
+          seed: int = 0, amp: bool | None = None, stop=None, skip_frozen: bool = True) -> list[float]:
     """Train with Adam on cross-entropy over (x, y) for ``epochs`` passes in shuffled batches.
 
-    A fresh Adam optimiser is built on ``params``, as the authors do for every component.
-    Each epoch draws a permutation of the N rows from a CPU generator seeded with ``seed``
+    A fresh Adam optimiser is built on ``params``, as the authors do for every component
+    (PyTorch's fused implementation on cpu and cuda: the same update in one kernel, not one
+    per tensor). Each epoch draws a permutation of the N rows from a CPU generator seeded with ``seed``
     and takes every batch as an index slice of it on ``x``'s device (the last batch of an
     epoch may be shorter). Under mixed precision the parameters and the optimiser state stay
     float32, and the logits are cast to float32 before the loss.
@@ -92,6 +94,13 @@ def train(model: nn.Module, params, x, y, *, epochs: int, batch: int = 64, lr: f
         Called after every epoch with the list of epoch losses so far; training ends early
         when it returns True (the optimiser keeps its state until then). The model is put
         back in train mode after each call, so ``stop`` may evaluate it.
+    skip_frozen : bool, optional
+        When ``model`` is the LoRA-adapted :func:`mlp` and ``params`` are its trainable
+        pairs, skip the work that the frozen parts repeat (:func:`frozen_forward`): the
+        first layer's frozen output is computed once for all rows, and each layer's frozen
+        components are merged into its weight. The arithmetic is the same up to float
+        rounding. Default is True; False runs the plain module forward (a reference for
+        tests and ``benchmarks/vision.py``).
 
     Returns
     -------
@@ -106,11 +115,13 @@ def train(model: nn.Module, params, x, y, *, epochs: int, batch: int = 64, lr: f
         is empty (:func:`onerank.training.check_budget`).
     """
     params = check_budget(epochs, params, name="epochs", batch=batch)
-    opt = torch.optim.Adam(params, lr=lr)
+    opt = torch.optim.Adam(params, lr=lr, fused=x.device.type in ("cpu", "cuda") or None)
     loss_fn = nn.CrossEntropyLoss()
     gen = torch.Generator().manual_seed(seed)
     n = x.shape[0]
     losses = []
+    forward = (frozen_forward(model, params, x, amp=amp) if skip_frozen and epochs > 0 else None) \
+        or (lambda idx: model(x[idx]))
     model.train()
     for _ in range(epochs):
         order = torch.randperm(n, generator=gen).to(x.device)
@@ -118,7 +129,7 @@ def train(model: nn.Module, params, x, y, *, epochs: int, batch: int = 64, lr: f
         for start in range(0, n, batch):
             idx = order[start:start + batch]
             with autocast(x.device, amp):
-                loss = loss_fn(model(x[idx]).float(), y[idx])
+                loss = loss_fn(forward(idx).float(), y[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -128,6 +139,73 @@ def train(model: nn.Module, params, x, y, *, epochs: int, batch: int = 64, lr: f
             break
         model.train()
     return losses
+
+
+def frozen_forward(model: nn.Module, params, x, *, amp: bool | None = None):
+    """The logits of rows of ``x`` through the LoRA-adapted :func:`mlp`, frozen work done once.
+
+    In sequential LoRA the base weights and every finished component are frozen, so the
+    first layer's frozen output ``W_1 x + c_1 + sum_k b_k (a_k^T x)`` is the same for an
+    image in every epoch. It is computed here once for all N rows (one (N, D) x (D, H)
+    product), and a batch then costs only the trainable pair of layer 1,
+    ``s (x A) B^T``, plus layers 2 and 3, whose frozen components are merged into their
+    weights (``W + sum_k b_k a_k^T``, one product instead of one per component). The
+    result equals ``model(x[idx])`` up to float rounding; gradients reach the same
+    trainable pairs.
+
+    Parameters
+    ----------
+    model : nn.Module
+        The model being trained.
+    params : list of tensors
+        The tensors being trained.
+    x : (N, D) tensor on the model's device
+        All training inputs.
+    amp : bool or None, optional
+        Mixed precision, see :func:`onerank.training.autocast`; the first layer's frozen
+        output is computed under it, as the plain forward would.
+
+    Returns
+    -------
+    callable or None
+        ``forward(idx)``: the (B, C) logits of the rows ``idx`` (an index tensor on ``x``'s
+        device). None when ``model`` is not the adapted MLP (:data:`LORA_LAYERS` wrapped by
+        :class:`onerank.lora.LoRALinear`, ReLU between) or ``params`` holds anything but
+        its trainable pairs; the caller then runs the plain forward.
+    """
+    if not (isinstance(model, nn.Sequential) and len(model) == 5
+            and all(isinstance(model[i], lora.LoRALinear) for i in (0, 2, 4))
+            and all(isinstance(model[i], nn.ReLU) for i in (1, 3))):
+        return None
+    layers = [model[0], model[2], model[4]]
+    pairs = {id(t) for layer in layers for t in (layer.A, layer.B) if t is not None}
+    frozen = [t for layer in layers for t in (*layer.base.parameters(), *layer.frozen_a, *layer.frozen_b)]
+    if any(id(t) not in pairs for t in params) or any(t.requires_grad for t in frozen):
+        return None
+    first, second, third = layers
+    with torch.no_grad():
+        merged = []
+        for layer in (second, third):
+            w = layer.base.weight
+            for a, b in zip(layer.frozen_a, layer.frozen_b):
+                w = w + b @ a.T
+            merged.append((w, layer.base.bias))
+        with autocast(x.device, amp):
+            h0 = first.base(x)
+            for a, b in zip(first.frozen_a, first.frozen_b):
+                h0 = h0 + (x @ a) @ b.T
+
+    def pair(layer, h):
+        return 0 if layer.A is None else layer.scaling * ((h @ layer.A) @ layer.B.T)
+
+    def forward(idx):
+        xb = x[idx]
+        h = torch.relu(h0[idx] + pair(first, xb))
+        (w2, c2), (w3, c3) = merged
+        h = torch.relu(nn.functional.linear(h, w2, c2) + pair(second, h))
+        return nn.functional.linear(h, w3, c3) + pair(third, h)
+
+    return forward
 
 
 def _slices(n: int, batch: int):
@@ -301,12 +379,15 @@ def _component(model, layers, x, y, epochs: int, seed: int, *, batch: int, lr: f
 
 
 def joint(base: nn.Module, new, rank: int, epochs: int, *, batch: int = 64, lr: float = 1e-3,
-          seed: int = 0, init_std: float = 0.01, scaling: float = 1.0, amp: bool | None = None) -> dict:
+          seed: int = 0, init_std: float = 0.01, scaling: float = 1.0, amp: bool | None = None,
+          at=()) -> dict:
     """Jointly trained rank-``rank`` LoRA for ``epochs`` epochs; accuracy on the new classes.
 
     A deep copy of ``base`` gets one rank-``rank`` pair in each of its three linear layers
     (:data:`LORA_LAYERS`), trained by :func:`train` with a fresh Adam; ``seed * 1000`` draws
-    A and shuffles the batches. The pair is left trainable (not frozen).
+    A and shuffles the batches. The pair is left trainable (not frozen). The run's first e
+    epochs are the whole run for e epochs (the same seeds, no schedule), so the counts
+    ``at`` are read off this one run instead of being trained again.
 
     Parameters
     ----------
@@ -331,39 +412,58 @@ def joint(base: nn.Module, new, rank: int, epochs: int, *, batch: int = 64, lr: 
         The factor s of the pair. Default is 1.
     amp : bool or None, optional
         Mixed precision, see :func:`onerank.training.autocast`.
+    at : sequence of int, optional
+        Smaller epoch counts, each in [1, epochs], at which the model is also copied and
+        tested. Default none.
 
     Returns
     -------
     result : dict
         ``"accuracy"``: float, the test accuracy on the new classes at the end; ``"rank"``
-        and ``"epochs"``: the arguments; ``"model"``: the adapted copy.
+        and ``"epochs"``: the arguments; ``"model"``: the adapted copy; ``"at"``: {e:
+        {"accuracy", "model"}} for every e of ``at``, what :func:`joint` for e epochs returns.
 
     Raises
     ------
     ValueError
-        If ``rank`` is not an int >= 1 or ``epochs`` not an integer >= 0.
+        If ``rank`` is not an int >= 1, ``epochs`` not an integer >= 0, or an entry of
+        ``at`` not in [1, epochs].
     """
+    at = sorted({int(e) for e in at})
+    if at and not (1 <= at[0] and at[-1] <= epochs):
+        raise ValueError(f"at must list epoch counts in [1, epochs={epochs}], got {at}")
     model = copy.deepcopy(base)
     layers = lora.apply(model, LORA_LAYERS, init_std=init_std, scaling=scaling)
     params = lora.add_component(layers, rank=rank, seed=seed * 1000)
+    copies = {}
+
+    def take(losses):
+        if len(losses) in at:
+            copies[len(losses)] = copy.deepcopy(model)
+        return False
+
     train(model, params, new.x_train, new.y_train, epochs=epochs, batch=batch, lr=lr, seed=seed * 1000,
-          amp=amp)
+          amp=amp, stop=take if at else None)
     return {"accuracy": accuracy(model, new.x_test, new.y_test, amp=amp), "rank": rank, "epochs": epochs,
-            "model": model}
+            "model": model, "at": {e: {"accuracy": accuracy(m, new.x_test, new.y_test, amp=amp), "model": m}
+                                   for e, m in copies.items()}}
 
 
 #: The LoRA FLOPs count, shared with the language experiments (see :func:`onerank.lora.training_flops`).
 lora_flops = lora.training_flops
 
 
-def epoch_paths(base: nn.Module, new, grid, *, components: int = 3, batch: int = 64, lr: float = 1e-3,
-                seed: int = 0, amp: bool | None = None, progress: bool = False) -> dict:
-    """Every epoch path (e_1, ..., e_components) over ``grid`` (the paper's alpha -> beta -> gamma).
+def sequential_many(base: nn.Module, new, schedules, *, batch: int = 64, lr: float = 1e-3, seed: int = 0,
+                    amp: bool | None = None, progress: bool = False) -> dict:
+    """:func:`sequential` for many schedules at once, each shared stretch trained once.
 
-    The paths form a tree, and each prefix is trained once: the model after
-    (e_1, ..., e_k) is copied for every choice of e_{k+1}. Component k of every path is
-    seeded with ``seed * 1000 + k``, as in :func:`sequential`. With G = len(grid), the
-    sweep trains G + G^2 + ... + G^components components.
+    Component k of every schedule is seeded with ``seed * 1000 + k``, so two schedules
+    that agree on their first k components have the same model after them, and a
+    component's first e epochs are the same whatever its length (Adam has no schedule).
+    The schedules therefore form a tree: each distinct prefix (e_1, ..., e_k) is a node,
+    and a node trains its next component once, for the most epochs any child asks for; a
+    copy taken after e epochs (frozen, then tested) is the child e. The accuracies equal
+    :func:`sequential`'s for each schedule alone, bit for bit.
 
     Parameters
     ----------
@@ -371,21 +471,88 @@ def epoch_paths(base: nn.Module, new, grid, *, components: int = 3, batch: int =
         The pretrained model (:func:`pretrain`); not modified.
     new : onerank.data.Dataset
         The new-class subset, on the model's device.
+    schedules : iterable of sequences of int
+        The schedules, epochs per component, each entry >= 0; they may differ in length.
+    batch, lr, amp
+        As for :func:`sequential`.
+    seed : int, optional
+        Base of the per-component seeds. Default is 0.
+    progress : bool, optional
+        Show a progress bar over the tested models (:func:`onerank.config.progress`).
+        Default is False.
+
+    Returns
+    -------
+    dict
+        {schedule (tuple of int): list of the test accuracies on the new classes after each
+        of its components}, in the order given (a repeated schedule appears once).
+
+    Raises
+    ------
+    ValueError
+        If there is no schedule, or one is empty or has a negative entry.
+    """
+    wanted = [tuple(int(e) for e in sch) for sch in schedules]
+    if not wanted or any(not sch or min(sch) < 0 for sch in wanted):
+        raise ValueError(f"schedules must be non-empty lists of epochs >= 0, got {wanted}")
+    nodes = {prefix for sch in wanted for prefix in (sch[:k + 1] for k in range(len(sch)))}
+    root = copy.deepcopy(base)
+    names = list(lora.apply(root, LORA_LAYERS))
+
+    def lora_layers(model):
+        return {name: model.get_submodule(name) for name in names}
+
+    bar = config.progress(total=len(nodes), enabled=progress, desc="components")
+    frontier, done = {(): (root, [])}, {}
+    for k in range(max(len(sch) for sch in wanted)):
+        nxt = {}
+        for prefix, (model, accs) in frontier.items():
+            epochs = sorted({node[-1] for node in nodes if len(node) == k + 1 and node[:k] == prefix})
+            if model is None:
+                continue
+            work, children = copy.deepcopy(model), {}
+
+            def take(count, work=work, children=children, epochs=epochs):
+                if count in epochs:                  # child e: the first e epochs, frozen
+                    children[count] = copy.deepcopy(work)
+                    lora.freeze_component(lora_layers(children[count]))
+                return False
+
+            params = lora.add_component(lora_layers(work), rank=1, seed=seed * 1000 + k)
+            take(0)
+            train(work, params, new.x_train, new.y_train, epochs=epochs[-1], batch=batch, lr=lr,
+                  seed=seed * 1000 + k, amp=amp, stop=lambda losses, take=take: take(len(losses)))
+            for e in epochs:
+                child, node = children[e], prefix + (e,)
+                acc = accs + [accuracy(child, new.x_test, new.y_test, amp=amp)]
+                leaf = not any(len(other) > k + 1 and other[:k + 1] == node for other in nodes)
+                nxt[node] = (None if leaf else child, acc)   # a leaf's model is not needed again
+                bar.update()
+        frontier = nxt
+        done.update({node: accs for node, (_, accs) in nxt.items()})
+    bar.close()
+    return {sch: done[sch] for sch in wanted}
+
+
+def epoch_paths(base: nn.Module, new, grid, *, components: int = 3, batch: int = 64, lr: float = 1e-3,
+                seed: int = 0, amp: bool | None = None, progress: bool = False) -> dict:
+    """Every epoch path (e_1, ..., e_components) over ``grid`` (the paper's alpha -> beta -> gamma).
+
+    The G^components paths (G = len(grid)) are trained by :func:`sequential_many`, which
+    trains each shared prefix once and reads a component's shorter runs off its longest:
+    1 + G + ... + G^(components - 1) components of ``max(grid)`` epochs, and
+    G + G^2 + ... + G^components models tested.
+
+    Parameters
+    ----------
+    base, new
+        As for :func:`sequential_many`.
     grid : sequence of int
         The epoch counts each component may get, each >= 1.
     components : int, optional
         Length of the paths. Default is 3.
-    batch : int, optional
-        Batch size. Default is 64.
-    lr : float, optional
-        Adam's learning rate. Default is 1e-3.
-    seed : int, optional
-        Base of the per-component seeds. Default is 0.
-    amp : bool or None, optional
-        Mixed precision, see :func:`onerank.training.autocast`.
-    progress : bool, optional
-        Show a progress bar over the trained components (:func:`onerank.config.progress`).
-        Default is False.
+    batch, lr, seed, amp, progress
+        As for :func:`sequential_many`.
 
     Returns
     -------
@@ -401,24 +568,8 @@ def epoch_paths(base: nn.Module, new, grid, *, components: int = 3, batch: int =
     grid = [int(e) for e in grid]
     if not grid or min(grid) < 1:
         raise ValueError(f"grid must list epoch counts >= 1, got {grid}")
-    root = copy.deepcopy(base)
-    layers = lora.apply(root, LORA_LAYERS)
-    frontier = [((), root, [])]
-    total = sum(len(grid) ** (k + 1) for k in range(components))
-    bar = config.progress(total=total, enabled=progress, desc="epoch paths")
-    for k in range(components):
-        nxt = []
-        for path, model, accs in frontier:
-            for e in grid:
-                child = copy.deepcopy(model)
-                child_layers = {name: child.get_submodule(name) for name in layers}
-                _component(child, child_layers, new.x_train, new.y_train, e, seed * 1000 + k,
-                           batch=batch, lr=lr, amp=amp)
-                nxt.append((path + (e,), child, accs + [accuracy(child, new.x_test, new.y_test, amp=amp)]))
-                bar.update()
-        frontier = nxt
-    bar.close()
-    return {path: accs for path, _, accs in frontier}
+    return sequential_many(base, new, itertools.product(grid, repeat=components), batch=batch, lr=lr,
+                           seed=seed, amp=amp, progress=progress)
 
 
 def online_rank(base: nn.Module, new, *, epochs: int = 2, threshold: float = 0.005, max_rank: int = 8,

@@ -353,8 +353,10 @@ def alpha_family(base, new, total: int, alphas, *, seed: int = 0, flops_shapes=N
     """Sequential rank-1 LoRA with the alpha-family split of ``total`` epochs, per alpha.
 
     Each split is :func:`onerank.schedules.allocate` ``(total, 3, alpha, floor=1)``, so
-    every component gets at least one epoch; each is trained by
-    :func:`onerank.vision.sequential`.
+    every component gets at least one epoch; the splits are trained together by
+    :func:`onerank.vision.sequential_many` (the same accuracies as
+    :func:`onerank.vision.sequential` for each, with their shared first components trained
+    once).
 
     Parameters
     ----------
@@ -382,11 +384,12 @@ def alpha_family(base, new, total: int, alphas, *, seed: int = 0, flops_shapes=N
         One row per alpha, ``{"alpha", "epochs", "accuracy" (after each component)[,
         "flops"]}``; alphas that give the same split share one run.
     """
+    splits = {a: tuple(int(e) for e in schedules.allocate(total, 3, a, floor=1)) for a in alphas}
     done, rows = dict(known or {}), []
-    for a in alphas:
-        ep = tuple(int(e) for e in schedules.allocate(total, 3, a, floor=1))
-        if ep not in done:
-            done[ep] = (vision.sequential(base, new, ep, seed=seed)["accuracy"], None)
+    todo = [ep for ep in dict.fromkeys(splits.values()) if ep not in done]
+    if todo:
+        done.update({ep: (acc, None) for ep, acc in vision.sequential_many(base, new, todo, seed=seed).items()})
+    for a, ep in splits.items():
         row = {"alpha": a, "epochs": list(ep), "accuracy": done[ep][0],
                **({"from": done[ep][1]} if done[ep][1] else {})}
         if flops_shapes is not None:
@@ -415,11 +418,12 @@ def _precision_run(*args) -> dict:
 def _joint_run(base, old, new, seed, params, p, base_wall) -> dict:
     sh, n = shapes(old.features, old.classes), new.x_train.shape[0]
     matched = matched_joint_epochs(old.features, old.classes, n, p.seq_epochs)
+    counts = sorted({*p.joint_epochs, sum(p.seq_epochs), matched})
+    res = vision.joint(base, new, 3, counts[-1], seed=seed, at=counts[:-1])   # one run, read at each count
     runs = {}
-    for e in sorted({*p.joint_epochs, sum(p.seq_epochs), matched}):
-        res = vision.joint(base, new, 3, e, seed=seed)
-        runs[str(e)] = {"accuracy": res["accuracy"], "flops": vision.lora_flops(sh, n, e, ranks=3),
-                        "old_accuracy": vision.accuracy(res["model"], old.x_test, old.y_test)}
+    for e, r in {**res["at"], counts[-1]: res}.items():
+        runs[str(e)] = {"accuracy": r["accuracy"], "flops": vision.lora_flops(sh, n, e, ranks=3),
+                        "old_accuracy": vision.accuracy(r["model"], old.x_test, old.y_test)}
     return {"rank": 3, "runs": runs, "matched_epochs": matched, "same_epochs": sum(p.seq_epochs)}
 
 
