@@ -39,8 +39,14 @@ def _sync(device):
         torch.cuda.synchronize()
 
 
+def _adam(model, device):
+    """Adam as ``vision.train`` builds it (fused on cpu and cuda), so the loops differ only
+    in how they feed the batches."""
+    return torch.optim.Adam(model.parameters(), lr=1e-3, fused=torch.device(device).type in ("cpu", "cuda") or None)
+
+
 def dataloader_epoch(model, x_cpu, y_cpu, device, batch=64, workers=0):
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    opt = _adam(model, device)
     loss_fn = nn.CrossEntropyLoss()
     loader = DataLoader(TensorDataset(x_cpu, y_cpu), batch_size=batch, shuffle=True, num_workers=workers,
                         pin_memory=str(device).startswith("cuda"))
@@ -53,7 +59,7 @@ def dataloader_epoch(model, x_cpu, y_cpu, device, batch=64, workers=0):
 
 
 def arithmetic_only(model, x, y, steps, batch=64):
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    opt = _adam(model, x.device)
     loss_fn = nn.CrossEntropyLoss()
     xb, yb = x[:batch], y[:batch]
     for _ in range(steps):
