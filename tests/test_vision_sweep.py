@@ -1,4 +1,5 @@
 import json
+import os
 
 import numpy as np
 import pytest
@@ -174,3 +175,58 @@ def test_the_readers_turn_records_into_rows(tiny, tmp_path):
     assert [r["seed"] for r in vision_records.online_rows(runs)] == [0, 1]
     assert vision_records.precision_rows(runs) == []                      # no precision runs on cpu
     assert vision_records.base_rows({}) is None and vision_records.seq_joint_rows({}) is None
+
+
+def _cifar100_standin(root, n_train=300, n_test=200, seed=0):
+    """A small CIFAR-100 written in torchvision's on-disk format: ``cifar-100-python/`` with
+    the pickled dicts ``train``, ``test`` (rows of 3,072 uint8 in channel-major order, fine
+    and coarse labels) and ``meta``, with the string keys the real files have once read as
+    torchvision reads them (latin-1). Returns the arrays written."""
+    import pickle
+    rng = np.random.default_rng(seed)
+    folder = root / "cifar-100-python"
+    folder.mkdir(parents=True)
+    written = {}
+    for split, n in (("train", n_train), ("test", n_test)):
+        rows = rng.integers(0, 256, size=(n, 3072), dtype=np.uint8)
+        fine = np.arange(n) % 100                                   # every class present
+        coarse = (fine + 7) % 20                                    # differs from fine: a mix-up shows
+        with open(folder / split, "wb") as f:
+            pickle.dump({"data": rows, "fine_labels": fine.tolist(), "coarse_labels": coarse.tolist(),
+                         "filenames": [f"img{i}.png" for i in range(n)], "batch_label": split}, f)
+        written[split] = (rows, fine)
+    with open(folder / "meta", "wb") as f:
+        pickle.dump({"fine_label_names": [f"fine{i}" for i in range(100)],
+                     "coarse_label_names": [f"coarse{i}" for i in range(20)]}, f)
+    return written
+
+
+def test_cifar100_loads_from_torchvision_layout_and_runs(tmp_path, monkeypatch):
+    """The CIFAR-100 path a reader with internet gets (torchvision's files), on a stand-in.
+    torchvision checks the real files' MD5 sums; the stand-in cannot match them, so that one
+    check is replaced by "the file exists", and everything after it runs as on the real files."""
+    torchvision = pytest.importorskip("torchvision")
+    written = _cifar100_standin(tmp_path)
+    import torchvision.datasets.cifar
+    monkeypatch.setattr(torchvision.datasets.cifar, "check_integrity", lambda path, md5=None: os.path.isfile(path))
+    ds = data.load("cifar100", root=tmp_path, download=False)
+    assert ds.classes == 100 and ds.x_train.shape == (300, 3072) and ds.x_test.shape == (200, 3072)
+    assert ds.y_train.tolist() == written["train"][1].tolist()           # the fine labels
+    mean, std = (np.array(v, np.float32)[:, None] for v in data.DATASETS["cifar100"][2:])
+    rows = written["test"][0].reshape(200, 3, 1024).astype(np.float32) / 255
+    expect = ((rows - mean) / std).reshape(200, 3072)                   # channel-major, as stored
+    np.testing.assert_allclose(ds.x_test.numpy(), expect, rtol=0, atol=1e-6)
+    old, new = ds.split()
+    assert old == list(range(50)) and new == list(range(50, 100))
+    assert set(ds.subset(new).y_train.tolist()) == set(range(50, 100))
+    # the sweep's base and sequential runs, on the files as a reader's folder holds them
+    monkeypatch.setenv("ONERANK_DATA", str(tmp_path))
+    out = tmp_path / "out"
+    vision_sweep.run(out, scale="quick", datasets=["cifar100"], experiments=["base", "seq"], seeds=1,
+                     progress=False, download=False)
+    base = json.loads((out / "cifar100" / "base-s0.json").read_text())
+    seq = json.loads((out / "cifar100" / "seq-s0.json").read_text())
+    assert base["config"]["train_old"] == 150 and base["config"]["train_new"] == 150
+    assert "torchvision CIFAR100" in base["config"]["source"]
+    assert base["metrics"]["new_accuracy"] == 0.0                       # the head never saw classes 50-99
+    assert len(seq["metrics"]["accuracy"]) == 3

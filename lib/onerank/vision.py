@@ -65,9 +65,9 @@ def train(model: nn.Module, params, x, y, *, epochs: int, batch: int = 64, lr: f
 
     A fresh Adam optimiser is built on ``params``, as the authors do for every component
     (PyTorch's fused implementation on cpu and cuda: the same update in one kernel, not one
-    per tensor). Each epoch draws a permutation of the N rows from a CPU generator seeded with ``seed``
-    and takes every batch as an index slice of it on ``x``'s device (the last batch of an
-    epoch may be shorter). Under mixed precision the parameters and the optimiser state stay
+    per tensor). Each epoch draws a permutation of the N rows from a CPU generator seeded
+    with ``seed`` and takes every batch as an index slice of it on ``x``'s device (the last
+    batch of an epoch may be shorter). Under mixed precision the parameters and the optimiser state stay
     float32, and the logits are cast to float32 before the loss.
 
     Parameters
