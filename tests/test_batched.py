@@ -149,3 +149,62 @@ def test_divergence_is_reported():
     p = small_problem(frobenius_norm=50.0)
     with pytest.raises(FloatingPointError, match="smaller eta"):
         batched.deflate_many(p.Y, p.X, schedules.equal(200, 4), eta=5.0, device="cpu")
+
+
+def test_runs_of_one_problem_share_it_and_agree():
+    # the same problem three times with other initial points (the authors' protocol), one
+    # other problem, schedules of different totals: grouped runs, with and without chunks
+    p = small_problem(seed=7, rank=5, frobenius_norm=3.0)
+    q = small_problem(seed=8, rank=5, frobenius_norm=3.0)
+    Y = np.stack([p.Y, p.Y, q.Y, p.Y])
+    X = np.stack([p.X, p.X, q.X, p.X])
+    W = np.stack([p.W_star, p.W_star, q.W_star, p.W_star])
+    budgets = np.stack([schedules.allocate(T, 4, a) for T in (20, 50) for a in (1.0, -1.0)])
+    seeds = [0, 1, 2, 3]
+    whole = batched.deflate_many(Y, X, budgets, W_star=W, seeds=seeds, eta=0.05, trace=True, device="cpu")
+    split = batched.deflate_many(Y, X, budgets, W_star=W, seeds=seeds, eta=0.05, trace=True,
+                                 device="cpu", max_runs=3)
+    for i in range(4):
+        for j, bud in enumerate(budgets):
+            ref = deflation.deflate(Y[i], X[i], bud, seed=seeds[i], eta=0.05, trace=True)
+            _agree(whole, i, j, ref, W[i])
+            _agree(split, i, j, ref, W[i])
+            errors, _ = ref.error_path()
+            assert _rel(whole.trace["train_error"][i, j, : errors.size], errors) < RTOL
+            # a run that ends early carries its last value to the end of the trace
+            assert np.all(whole.trace["train_error"][i, j, errors.size - 1:] ==
+                          whole.trace["train_error"][i, j, errors.size - 1])
+
+
+@pytest.mark.parametrize("m, d, n", [(1, 5, 8), (6, 1, 8), (6, 5, 1), (1, 1, 3)])
+def test_size_one_shapes_agree_with_the_reference(m, d, n):
+    rng = np.random.default_rng(m * 100 + d * 10 + n)
+    Y, X = rng.standard_normal((m, n)), rng.standard_normal((d, n))
+    r = min(m, d, n) if n < min(m, d) else min(m, d)
+    budgets = np.stack([np.full(r, 30), np.zeros(r, dtype=int)])
+    res = batched.deflate_many(Y, X, budgets, seeds=4, eta=0.02, device="cpu")
+    for j, bud in enumerate(budgets):
+        _agree(res, 0, j, deflation.deflate(Y, X, bud, seed=4, eta=0.02))
+
+
+def test_low_rank_problems_run_on_factors_and_agree():
+    import torch
+    # noiseless Y = W* X of rank 3: Z = Y V has rank 3 and is kept as factors
+    probs = [problems.make_problem(30, 40, 60, 3, seed=s, profile=prof, frobenius_norm=3.0)
+             for s, prof in enumerate(("exponential", "power"))]
+    Z = torch.as_tensor(probs[0].Y @ np.linalg.svd(probs[0].X, full_matrices=False)[2].T)[None]
+    shared = batched._Shared.of(Z)
+    assert not shared.dense and shared.factors[0].shape[2] == 3
+    assert batched._Shared.of(torch.randn(2, 30, 40, dtype=torch.float64)).dense   # full rank
+    dense = shared.matrices(slice(None))
+    assert float((dense - Z).abs().max() / Z.abs().max()) < 1e-13
+    budgets = np.stack([schedules.allocate(80, 3, a) for a in (1.0, 0.0, -1.0)])
+    res = batched.deflate_many(np.stack([p.Y for p in probs]), np.stack([p.X for p in probs]), budgets,
+                               W_star=np.stack([p.W_star for p in probs]), seeds=[3, 4], eta=0.05,
+                               trace=True, device="cpu")
+    for i, p in enumerate(probs):
+        for j, bud in enumerate(budgets):
+            ref = deflation.deflate(p.Y, p.X, bud, seed=3 + i, eta=0.05, trace=True)
+            _agree(res, i, j, ref, p.W_star)
+            errors, _ = ref.error_path()
+            assert _rel(res.trace["train_error"][i, j, : errors.size], errors) < RTOL

@@ -3,10 +3,11 @@ import doctest
 
 import pytest
 
-from onerank import deflation, rowspace, schedules, variants
+from onerank import deflation, rowspace, schedules, simultaneous, variants
 
 
-@pytest.mark.parametrize("module", [deflation, rowspace, schedules, variants], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", [deflation, rowspace, schedules, simultaneous, variants],
+                         ids=lambda m: m.__name__)
 def test_examples_run(module):
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE, verbose=False)
     assert result.attempted > 0, f"{module.__name__} has no examples"

@@ -138,3 +138,39 @@ def test_fig4_paths_rule(tmp_path):
     assert "CIFAR-10 subset (10 training images), 1 seed" in out["data"]
     spread = fc.fig13_spread(tmp_path)
     assert spread["verdict"] == "holds" and "rank-1 min 10.0% max 30.0%" in spread["detail"]
+
+
+def _sweep_spec(profile, finals, noise="none", level=0.0, budgets=(10, 100)):
+    """finals: {schedule: [per total: [per trial]]} (W* norm 10)."""
+    return {"profile": profile, "noise": noise, "level": level, "budgets": list(budgets), "trials": 2,
+            "w_norm": 10.0, "schedules": {n: {"recovery": v, "train": v} for n, v in finals.items()}}
+
+
+def test_sweep_claims_give_a_verdict_per_total():
+    # more-first best at T = 10, less-first best at T = 100: Fig. 1 holds at 10 only;
+    # the profiles keep the printed order at both totals
+    order = {"more-first": [[1, 1], [3, 3]], "equal": [[2, 2], [2, 2]], "less-first": [[3, 3], [1, 1]]}
+    scaled = lambda f: {n: [[x * f for x in row] for row in v] for n, v in order.items()}  # noqa: E731
+    rec = {"setting": {**SETTING, "noise_levels": (0.0,), "sparse_levels": (0.0,), "fig8_noise": (),
+                       "fig9_levels": ()},
+           "budgets": [10, 100], "budgets_noise": [],
+           "specs": [_sweep_spec("exponential", scaled(2)), _sweep_spec("power", scaled(1)),
+                     _sweep_spec("uniform", scaled(3))]}
+    rows = {r["claim"]: r for r in fc.sweep_claims(rec)}
+    assert rows["Fig. 1, reconstruction"]["holds_at"] == [10]
+    assert [v for _, v, _ in rows["Fig. 1, reconstruction"]["per_total"]] == ["holds", "fails"]
+    assert rows["Fig. 1, reconstruction"]["verdict"] == "partly"
+    assert rows["Fig. 6, training"]["holds_at"] == [10, 100] and rows["Fig. 6, training"]["verdict"] == "holds"
+    assert "0.2 ± 0" in rows["Fig. 1, reconstruction"]["per_total"][0][2]      # 2 / ||W*|| = 0.2
+
+
+def test_simultaneous_claims_compare_at_equal_flops():
+    seq = [_sweep_spec(p, {"more-first": [[0.5, 0.5], [0.2, 0.2]]}) for p in ("uniform",)]
+    sim = {"iterations": [0, 1, 2], "flops": [0, 10, 20], "recovery": [[10, 3, 1], [10, 3, 1]],
+           "w_norm": 10.0}
+    rec = {"flops_sequential_step": 1, "sequential": seq, "profiles": {"uniform": sim}}
+    (row,) = fc.simultaneous_claims(rec)
+    # T = 10 -> 10 flops -> iteration 1 (0.3 > 0.05); T = 100 -> iteration 2 (0.1 > 0.02)
+    assert [v for _, v, _ in row["per_total"]] == ["fails", "fails"]
+    sim["recovery"] = [[10, 0.1, 0.01], [10, 0.1, 0.01]]
+    assert fc.simultaneous_claims(rec)[0]["holds_at"] == [10, 100]

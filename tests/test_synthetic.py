@@ -1,4 +1,5 @@
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -9,13 +10,15 @@ from onerank import results, schedules, synthetic
 TINY = synthetic.Setting("tiny", m=12, d=16, n=30, r=4, x_norm="columns", trials=2, T=40,
                          T_noise=40, T_profiles=40, T_threshold=60, noise_levels=(0.0, 0.5), sparse_levels=(1.0,),
                          sparse_trials=2, fig8_noise=(("gaussian", 0.2), ("sparse", 1.0)),
-                         fig9_levels=(0.1,), alphas=5, rescale_profiles=True)
+                         fig9_levels=(0.1,), alphas=5, rescale_profiles=True,
+                         budgets=(20, 40), budgets_noise=(20, 40), n_alt=40)
 
 
 def test_settings_and_profiles():
     assert synthetic.setting("paper", scale="full") == synthetic.SETTINGS["paper"]
     quick = synthetic.setting("paper", scale="quick")
     assert (quick.m, quick.d, quick.n, quick.trials) == (100, 200, 500, 2)
+    assert quick.budgets == tuple(T // 4 for T in synthetic.SETTINGS["paper"].budgets)
     code = synthetic.setting("code", scale="quick")
     assert (code.m, code.d, code.n, code.T, code.trials) == (100, 200, 500, 500, 3)
     with pytest.raises(ValueError, match="setting must be one of"):
@@ -83,3 +86,57 @@ def test_atomic_write_leaves_old_file_on_failure(tmp_path):
     with pytest.raises(RuntimeError):
         results.atomic_write(target, fail)
     assert target.read_text() == "old" and [f.name for f in tmp_path.iterdir()] == ["x.json"]
+
+
+def test_the_paper_setting_as_printed():
+    s = synthetic.setting("paper", scale="quick")
+    assert s.x_norm == "none" and s.noise_reading == "variance"
+    # every profile has the one Frobenius norm, that of the raw exponential profile
+    norms = [np.linalg.norm(synthetic.problem(s, profile=p).W_star) for p in ("uniform", "exponential", "power")]
+    np.testing.assert_allclose(norms, synthetic.EXPONENTIAL_NORM, rtol=1e-12)
+    raw = synthetic.problem(synthetic.setting("code-instances"), profile="exponential")
+    assert np.linalg.norm(raw.singular_values) == pytest.approx(synthetic.EXPONENTIAL_NORM, rel=1e-12)
+    # kappa is a variance: the noise standard deviation is sqrt(kappa)
+    assert synthetic.noise_sd(s, 0.04) == pytest.approx(0.2)
+    p = synthetic.problem(s, noise="gaussian", level=0.04)
+    assert np.std(p.noise) == pytest.approx(0.2, rel=0.02)         # 50,000 entries: 1% sd
+    assert synthetic.step_size(s) == pytest.approx(s.eta / s.n)
+    assert synthetic.step_size(synthetic.setting("code")) == s.eta
+
+
+def test_the_authors_protocol_varies_only_the_initial_point():
+    s = synthetic.setting("code")
+    a, b = synthetic.problem(s, trial=0), synthetic.problem(s, trial=2)
+    np.testing.assert_array_equal(a.Y, b.Y)
+    np.testing.assert_array_equal(a.X, b.X)
+    c = synthetic.problem(synthetic.setting("code-instances"), trial=2)
+    assert not np.array_equal(a.X, c.X)
+    res = synthetic.schedule_paths(replace(TINY, protocol="authors"), exact=False)
+    finals = synthetic.finals(res)["equal"]
+    assert finals.std() > 0                        # the initial points differ
+
+
+def test_budget_sweep_variants_and_baseline_records():
+    sweep = synthetic.budget_sweep(TINY)
+    keys = {(sp["profile"], sp["noise"], sp["level"]) for sp in sweep["specs"]}
+    assert {("exponential", "none", 0.0), ("uniform", "none", 0.0), ("power", "none", 0.0),
+            ("exponential", "gaussian", 0.2), ("exponential", "sparse", 1.0),
+            ("uniform", "gaussian", 0.1), ("power", "gaussian", 0.1)} <= keys
+    quiet = [sp for sp in sweep["specs"] if sp["noise"] == "none"][0]
+    rec = np.asarray(quiet["schedules"]["equal"]["recovery"])
+    assert rec.shape == (len(TINY.budgets), TINY.trials)
+    # the sweep's run at T equals the figure's run at the same T (same problems and seeds)
+    paths = synthetic.schedule_paths(replace(TINY, T=40), profile=quiet["profile"], exact=False)
+    np.testing.assert_allclose(rec[1], paths["schedules"]["equal"]["final_recovery"], rtol=1e-9)
+    var = synthetic.variants(TINY)
+    assert [v["field"] for v in var["variants"]] == ["x_norm", "noise_reading", "n"]
+    base = synthetic.simultaneous_baseline(TINY)
+    assert base["steps"] >= 1 and set(base["profiles"]) == {"uniform", "exponential", "power"}
+    with pytest.raises(ValueError, match="no budget sweep"):
+        synthetic.budget_sweep(replace(TINY, budgets=()))
+
+
+def test_command_takes_several_figures(tmp_path):
+    assert cli.main(["synthetic", "fig5", "fig1", "--setting", "code", "--scale", "quick",
+                     "--out", str(tmp_path)]) == 0
+    assert {f.name for f in (tmp_path / "code").iterdir()} >= {"fig1.json", "fig5.json", "fig1.png"}

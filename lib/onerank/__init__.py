@@ -22,6 +22,7 @@ Engines
 -------
 rowspace       the exact row-space coordinates every solver works in (``RowSpace``, ``train_error``)
 batched        Algorithm 2 for many problems x schedules at once, on torch (``deflate_many``)
+simultaneous   the simultaneous baseline: factorised gradient descent on eq. (4) (``factorised_gd``)
 
 LoRA experiments
 ----------------
@@ -46,8 +47,8 @@ plotting       figures at the page's width (``panels``)
 """
 
 from . import (batched, config, deflation, problems, rank1, rowspace, schedules, selection,
-               synthetic, theory, variants)
+               simultaneous, synthetic, theory, variants)
 
 __all__ = ["batched", "config", "deflation", "problems", "rank1", "rowspace", "schedules", "selection",
-           "synthetic", "theory", "variants"]
+           "simultaneous", "synthetic", "theory", "variants"]
 __version__ = "0.2.0"

@@ -2,9 +2,11 @@
 
 Installed as the console script ``onerank`` (the same as ``python -m onerank``).
 
-``onerank synthetic <figure|all> --setting code|paper --out DIR``
+``onerank synthetic <figure ...|all> --setting code|code-instances|paper --out DIR``
     Writes each figure of the synthetic experiments as PNG, PDF and JSON (its numbers
-    and how they were made) under ``DIR/<setting>/``.
+    and how they were made) under ``DIR/<setting>/``; several figures run in one process
+    and share their runs. ``all`` adds the budget sweep, the variants and the eq. (4)
+    baseline where the setting has a sweep (the paper setting).
 ``onerank vision <experiment ...|all> --scale full --out DIR``
     Runs the image experiments (:mod:`onerank.vision_sweep`), one JSON per run under
     ``DIR/<dataset>/``.
@@ -41,7 +43,7 @@ def main(argv=None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     syn = sub.add_parser("synthetic", help="the synthetic experiments (Section 5.1, Appendix E)")
-    syn.add_argument("figure", choices=sorted(synthetic.FIGURES) + ["all"])
+    syn.add_argument("figures", nargs="+", choices=sorted(synthetic.FIGURES) + ["all"])
     syn.add_argument("--setting", choices=sorted(synthetic.SETTINGS), required=True)
     syn.add_argument("--out", required=True, help="output folder")
     syn.add_argument("--scale", "--profile", dest="scale", choices=("quick", "full"), default="full",
@@ -86,7 +88,11 @@ def main(argv=None) -> int:
         return 0
     from .config import progress
 
-    figures = sorted(synthetic.FIGURES) if args.figure == "all" else [args.figure]
+    if "all" in args.figures:
+        sweep = bool(synthetic.setting(args.setting, scale=args.scale).budgets)
+        figures = [f for f in synthetic.FIGURES if sweep or f not in synthetic.SWEEP_FIGURES]
+    else:
+        figures = list(dict.fromkeys(args.figures))
     total = time.perf_counter()
     for fig in (bar := progress(figures, desc="synthetic figures", unit="figure")):
         bar.set_postfix_str(fig)

@@ -4,7 +4,7 @@
 every intermediate; it is the readable reference. :func:`deflate_many` here runs
 P problems x S schedules together on a torch device (cuda, mps or cpu) and
 returns the same numbers (a test checks agreement to 1e-9) at a fraction of
-the cost. Three ideas make it fast.
+the cost. Four ideas make it fast.
 
 1. *Exact reduced coordinates.* With the thin SVD X = U diag(s) V^T (full rank
    q = min(d, n)), write Z = Y V (m x q) and iterate on a~ = diag(s) U^T a
@@ -25,10 +25,21 @@ the cost. Three ideas make it fast.
    rank-1 minimiser of each new residual comes from a few dozen Lanczos steps
    on Z Z^T (checked by its residual, with a full eigendecomposition of Z Z^T as
    the fallback) instead of an SVD.
+4. *One matrix for all runs of a problem.* Problems given with the same X, Y
+   and W* (the same problem from other initial points) are one group, and every
+   run of a group (its problems times the schedules) works with the group's Z.
+   Run i on component k needs Z_k = Z - sum_{j<k} b_j a~_j^T only through
+   Z_k a~ = Z a~ - sum_j b_j (a~_j . a~) and Z_k^T b, so one tick of all the
+   runs of a group is one matrix-matrix product with Z in each direction plus
+   rank-k corrections; the deflated Z_k is formed only for an exact minimiser.
+   A Z of low numerical rank (a noiseless Y = W* X) is kept as the factors of
+   its SVD, truncated at rounding level, which makes each product cost
+   rank * (m + q) instead of m * q.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -114,8 +125,9 @@ def deflate_many(Y, X, budgets, *, W_star=None, seeds=0, eta=0.003, tol: float |
     trace : bool, also record errors at every step (see :class:`BatchResult`).
     device : torch device name; default :func:`onerank.config.device`. Computation is in
         float64 (float32 on mps, which has no float64).
-    max_runs : int, optional, at most this many runs in memory at once (default: as many as
-        fit in about 512 MiB of m x q working matrices).
+    max_runs : int >= 1, optional, at most this many runs advance together (default: no
+        limit on runs; the groups held at once fit in about 512 MiB of m x q matrices).
+        Results do not depend on it beyond rounding.
     progress : bool, show a tqdm bar over the steps.
 
     Returns
@@ -156,71 +168,115 @@ def deflate_many(Y, X, budgets, *, W_star=None, seeds=0, eta=0.003, tol: float |
     seeds = np.broadcast_to(np.asarray(seeds), (P,)) if np.ndim(seeds) == 0 else np.asarray(seeds)
     if seeds.shape != (P,):
         raise ValueError(f"seeds must be an int or {P} ints (one per problem), got shape {seeds.shape}")
+    if max_runs is not None and (isinstance(max_runs, bool) or not isinstance(max_runs, (int, np.integer))
+                                 or max_runs < 1):
+        raise ValueError(f"max_runs must be an int >= 1 or None, got {max_runs!r}")
     eta_a, eta_b = _validate.step_sizes(eta)
     tol = 0.0 if tol is None else _validate.real(tol, "tol", nonnegative=True)
     device = device or config.device()
     dtype = torch.float32 if str(device).startswith("mps") else torch.float64
     dev = torch.device(device)
 
-    # ---- per problem: row space of X, coordinates of Y and W*, initial points
-    # problems that share an X (same values) share its row space: it is computed once
-    first = {}
-    which = np.array([first.setdefault(X[min(i, X.shape[0] - 1)].tobytes(), len(first)) for i in range(P)])
-    unique = [min(i, X.shape[0] - 1) for i in np.unique(which, return_index=True)[1]]
-    Xt = torch.as_tensor(X[unique], device=dev, dtype=dtype)
-    xmap = torch.as_tensor(which, device=dev)                      # problem -> its X in Xt
-    Yt = torch.as_tensor(Y, device=dev, dtype=dtype)
-    U, s, Zp, outside = _coordinates(Xt, Yt, xmap)
+    # ---- groups: problems with the same X, Y (and W*) are one problem run from several
+    # initial points; they share their coordinates, computed once per group
+    xkey = [_digest(X[min(i, X.shape[0] - 1)]) for i in range(P)]
+    xfirst, gfirst = {}, {}
+    which_x = np.array([xfirst.setdefault(k, len(xfirst)) for k in xkey])
+    group = np.array([gfirst.setdefault(
+        (xkey[i], _digest(Y[i]), b"" if W_star is None else _digest(W_star[min(i, W_star.shape[0] - 1)])),
+        len(gfirst)) for i in range(P)])
+    reps = np.unique(group, return_index=True)[1]                 # first problem of each group
+    x_reps = np.unique(which_x, return_index=True)[1]
+    Xt = torch.as_tensor(X[[min(i, X.shape[0] - 1) for i in x_reps]], device=dev, dtype=dtype)
+    gx = torch.as_tensor(which_x[reps], device=dev)                # group -> its X in Xt
+    Yt = torch.as_tensor(Y[reps], device=dev, dtype=dtype)
+    U, s, Zg, outside = _coordinates(Xt, Yt, gx)
     del Yt
-    Gp = Wout = None
+    Gg = Wout = None
     if W_star is not None:
-        Wt = torch.as_tensor(W_star, device=dev, dtype=dtype).expand(P, m, d)
-        Ux = U[xmap]
-        Gp = -(Wt @ Ux)                                             # (W_0 - W*) U with W_0 = 0
-        Wout = ((Wt + Gp @ Ux.transpose(1, 2)) ** 2).sum((1, 2))   # ||W* (I - U U^T)||^2
-        w_norm = torch.linalg.norm(Wt, dim=(1, 2))
+        Wt = torch.as_tensor(W_star[[min(i, W_star.shape[0] - 1) for i in reps]], device=dev, dtype=dtype)
+        Ux = U[gx]
+        Gg = -(Wt @ Ux)                                             # (W_0 - W*) U with W_0 = 0
+        Wout = ((Wt + Gg @ Ux.transpose(1, 2)) ** 2).sum((1, 2))   # ||W* (I - U U^T)||^2
+        w_norm = torch.linalg.norm(Wt, dim=(1, 2)).cpu().numpy()[group]
         del Wt, Ux
     b0 = np.stack([_draws(int(sd), r, m) for sd in seeds])        # (P, r, m)
 
     q = s.shape[1]
-    runs = P * S
-    if max_runs is None:
-        copies = 3 if W_star is not None else 2                     # Z, Z^T and ((W - W*) U)^T
-        max_runs = max(1, int(512 * 2**20 // (8 * m * q * copies)))
+    copies = 3 if W_star is not None else 2                         # Z, Z^T (and G^T) per group
+    per_chunk = max(1, int(512 * 2**20 // (8 * m * q * copies)))    # groups held at once
     L = int(budgets.sum(axis=1).max())
     out = _Outputs(P, S, r, m, d, L, exact, W_star is not None, trace)
     fallbacks = 0
     bar = None
     if progress:
-        bar = config.progress(total=runs * (L + 1), desc="gradient steps", unit="step", unit_scale=True)
-    for start in range(0, runs, max_runs):
-        idx = np.arange(start, min(runs, start + max_runs))
-        p_idx = torch.as_tensor(idx // S, device=dev)
-        s_idx = idx % S
-        pr = xmap[p_idx]
+        bar = config.progress(total=P * S * (L + 1), desc="gradient steps", unit="step", unit_scale=True)
+    for pieces in _chunks(group, S, max_runs, per_chunk):
+        # pieces: one list of run numbers (p * S + schedule) per slot; every run of a slot
+        # belongs to the slot's group. Slots are padded to one width with idle runs.
+        width = max(len(pc) for pc in pieces)
+        idx = np.full((len(pieces), width), -1)
+        for c, pc in enumerate(pieces):
+            idx[c, : len(pc)] = pc
+        idx = idx.ravel()
+        real = idx >= 0
+        runs_p = np.where(real, idx // S, 0)
+        runs_s = np.where(real, idx % S, 0)
+        slot_group = torch.as_tensor(group[[pc[0] // S for pc in pieces]], device=dev)
+        pr = gx[slot_group]                                          # slot -> its X
+        s_run = s[pr].repeat_interleave(width, 0)
         chunk = _Chunk(
-            Z=Zp[p_idx].clone(), s2=s[pr] ** 2, s_inv=1.0 / s[pr], outside=outside[p_idx],
-            G=None if Gp is None else Gp[p_idx].clone(), wout=None if Wout is None else Wout[p_idx],
-            budgets=torch.as_tensor(budgets[s_idx], device=dev),
-            b0=torch.as_tensor(b0[idx // S], device=dev, dtype=dtype),
+            Z=Zg[slot_group], G0=None if Gg is None else Gg[slot_group], width=width,
+            s2=s_run ** 2, s_inv=1.0 / s_run, outside=outside[slot_group].repeat_interleave(width),
+            wout=None if Wout is None else Wout[slot_group].repeat_interleave(width),
+            budgets=torch.as_tensor(np.where(real[:, None], budgets[runs_s], 0), device=dev),
+            b0=torch.as_tensor(np.where(real[:, None, None], b0[runs_p], 0.0), device=dev, dtype=dtype),
+            idle=torch.as_tensor(~real, device=dev),
             eta_a=eta_a, eta_b=eta_b, tol=tol, exact=exact, trace=trace, L=L, bar=bar,
         )
         chunk.run()
         fallbacks += chunk.fallbacks
-        a_full = (chunk.A * chunk.s_inv[:, None, :]) @ U[pr].transpose(1, 2)   # a = U diag(1/s) a~
-        out.store(idx // S, s_idx, chunk, a_full)
+        keep = torch.as_tensor(np.nonzero(real)[0], device=dev)
+        U_run = U[pr].repeat_interleave(width, 0)[keep]
+        a_full = (chunk.A[keep] * chunk.s_inv[keep, None, :]) @ U_run.transpose(1, 2)   # a = U diag(1/s) a~
+        out.store(runs_p[real], runs_s[real], chunk, keep, a_full)
     if bar is not None:
         bar.close()
     rec = None
     if W_star is not None:
         rec = out.recovery
-        rec[:, :, 0] = w_norm.cpu().numpy()[:, None]
+        rec[:, :, 0] = w_norm[:, None]
     return BatchResult(
         a=out.a, b=out.b, budgets=budgets.astype(np.int64), steps=out.steps,
         train_errors=out.train, initial_errors=np.linalg.norm(Y, axis=(1, 2)),
         delta_norms=out.delta if exact else None, recovery_errors=rec,
         trace=out.trace_dict() if trace else None, device=str(dev), fallbacks=fallbacks,
     )
+
+
+def _digest(a: np.ndarray) -> bytes:
+    """A fingerprint of an array's values (to find problems that share X, Y and W*)."""
+    a = np.ascontiguousarray(a)
+    return hashlib.blake2b(a.view(np.uint8).reshape(-1), digest_size=20).digest() + repr(a.shape).encode()
+
+
+def _chunks(group, S, max_runs, per_chunk):
+    """Split the runs (p * S + schedule) into chunks of slots: each slot holds runs of one group
+    (at most ``max_runs`` runs per chunk, at most ``per_chunk`` slots). Yields lists of slots."""
+    slots = []
+    for g in np.unique(group):
+        runs = [p * S + j for p in np.nonzero(group == g)[0] for j in range(S)]
+        step = len(runs) if max_runs is None else max_runs
+        slots += [runs[i:i + step] for i in range(0, len(runs), step)]
+    chunk, size = [], 0
+    for sl in slots:
+        if chunk and (len(chunk) >= per_chunk or (max_runs is not None and size + len(sl) > max_runs)):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(sl)
+        size += len(sl)
+    if chunk:
+        yield chunk
 
 
 def _coordinates(X, Y, px):
@@ -262,61 +318,158 @@ def _draws(seed: int, r: int, m: int) -> np.ndarray:
     return np.stack([initial_point(None, rng, 0, m)[1] for _ in range(r)])
 
 
-class _Chunk:
-    """The state of R runs advancing together (one torch tensor per quantity, runs first)."""
+class _Shared:
+    """One matrix per slot, M (C, k1, k2), kept dense or, when every M[c] has low
+    numerical rank, as factors M = L R (L (C, k1, rho), R (C, rho, k2)).
 
-    def __init__(self, *, Z, s2, s_inv, outside, G, wout, budgets, b0, eta_a, eta_b, tol,
-                 exact, trace, L, bar):
+    A noiseless Y = W* X gives Z = Y V of rank r (and G_0 = -W* U has the rank of W*):
+    then a product with Z costs rho (k1 + k2) instead of k1 k2 per vector and reads a few
+    hundred kilobytes instead of the whole matrix. The factors come from an SVD that drops
+    only singular values below ``10 max(k1, k2) eps sigma_1`` (rounding level), so the
+    products agree with the dense ones to rounding.
+    """
+
+    def __init__(self, M, factors=None):
+        self.M, self.factors = M, factors
+        self.dense = factors is None
+        self.shape = M.shape if M is not None else (factors[0].shape[0], factors[0].shape[1],
+                                                   factors[1].shape[2])
+
+    @classmethod
+    def of(cls, M):
+        """Factored when that pays (rank rho with rho (k1 + k2) <= k1 k2 / 2), else dense."""
+        import torch
+        C, k1, k2 = M.shape
+        keep = int(k1 * k2 // (2 * (k1 + k2)))
+        small = min(k1, k2)
+        if keep < 1 or keep >= small:
+            return cls(M)
+        gram = M @ M.transpose(1, 2) if k1 <= k2 else M.transpose(1, 2) @ M
+        lam = torch.linalg.eigvalsh(gram).flip(1)               # cheap test first: a clearly
+        if bool((lam[:, keep] > 1e-10 * lam[:, 0]).any()):      # full spectrum stays dense
+            return cls(M)
+        U, S, Vh = torch.linalg.svd(M, full_matrices=False)
+        eps = torch.finfo(M.dtype).eps
+        rho = int((S > 10 * max(k1, k2) * eps * S[:, :1]).sum(1).max())
+        if rho > keep:
+            return cls(M)
+        rho = max(rho, 1)
+        return cls(None, ((U[:, :, :rho] * S[:, None, :rho]).contiguous(), Vh[:, :rho].contiguous()))
+
+    def t(self):
+        """The transposed matrices, in the same form (contiguous)."""
+        if self.dense:
+            return _Shared(self.M.transpose(1, 2).contiguous())
+        L, R = self.factors
+        return _Shared(None, (R.transpose(1, 2).contiguous(), L.transpose(1, 2).contiguous()))
+
+    def rows(self, V):
+        """Row vectors times their slot's matrix: V (C * p, ..., k1), the rows of slot c in the
+        c-th block of p, -> (C * p, ..., k2)."""
+        import torch
+        Vs = V.reshape(self.shape[0], -1, V.shape[-1])
+        if self.dense:
+            out = torch.bmm(Vs, self.M)
+        else:
+            out = torch.bmm(torch.bmm(Vs, self.factors[0]), self.factors[1])
+        return out.reshape(*V.shape[:-1], out.shape[-1])
+
+    def matrices(self, idx):
+        """The dense matrices of slots ``idx`` (formed from the factors if need be)."""
+        if self.dense:
+            return self.M[idx]
+        return self.factors[0][idx] @ self.factors[1][idx]
+
+    def sq_norms(self):
+        """||M[c]||_F^2 per slot."""
+        if self.dense:
+            return (self.M * self.M).sum((1, 2))
+        L, R = self.factors                                      # rows of R are orthonormal
+        return (L * L).sum((1, 2))
+
+
+class _Chunk:
+    """The state of R runs advancing together (one torch tensor per quantity, runs first).
+
+    The runs sit in C slots of ``width`` runs each; the runs of a slot solve one problem
+    (from their own initial points and schedules), so they share its coordinates Z (m x q)
+    and, for the recovery error, G_0 = -W* U. A run never copies them: its residual is
+    Z_k = Z - sum_{j<k} b_j a~_j^T, applied as Z v minus the low-rank correction, so one
+    step of all the runs of a slot is one matrix-matrix product with Z in each direction.
+    ``idle`` runs pad the slots to one width; they are finished from the start.
+    """
+
+    def __init__(self, *, Z, G0, width, s2, s_inv, outside, wout, budgets, b0, idle, eta_a, eta_b,
+                 tol, exact, trace, L, bar):
         import torch
         self.torch = torch
-        R, m, q = Z.shape
+        C, m, q = Z.shape
+        R = C * width
         r = budgets.shape[1]
         kw = dict(device=Z.device, dtype=Z.dtype)
-        # Z and its transpose are both kept contiguous: a product of a row vector with a
-        # contiguous matrix (b^T Z, a~^T Z^T) is several times faster than bmm with a column.
-        self.Z, self.Zt = Z, Z.transpose(1, 2).contiguous()
+        self.C, self.width, self.m, self.q = C, width, m, q
+        # Z and its transpose are both kept contiguous: rows of vectors times a contiguous
+        # matrix (b^T Z, a~^T Z^T) is the fast layout for the shared product; low-rank ones
+        # (noiseless problems) as factors
+        self.Z = _Shared.of(Z)
+        self.Zt = self.Z.t()
+        self.G0t = None if G0 is None else _Shared.of(G0).t()   # (-W* U)^T
+        self.slot = torch.arange(R, device=Z.device) // width
         self.s2, self.s_inv, self.outside, self.wout = s2, s_inv, outside, wout
-        self.Gt = None if G is None else G.transpose(1, 2).contiguous()   # ((W_k - W*) U)^T
         self.budgets, self.b0, self.r = budgets, b0, r
         self.eta_a, self.eta_b, self.tol, self.exact, self.trace, self.L, self.bar = \
             eta_a, eta_b, tol, exact, trace, L, bar
         self.A = torch.zeros(R, r, q, **kw)
         self.B = torch.zeros(R, r, m, **kw)
+        self.kmax = 0                                   # components stored so far (largest k)
         self.steps = torch.zeros(R, r, dtype=torch.long, device=Z.device)
         self.train = torch.zeros(R, r, **kw)
         self.delta = torch.zeros(R, r, **kw)
         self.rec = torch.zeros(R, r + 1, **kw)
-        self.zz = (Z * Z).sum((1, 2))
-        self.gg = None if G is None else (G * G).sum((1, 2))
-        self.recovery = G is not None                   # track ||W - W*|| (W_star was given)
+        self.zz = (Z * Z).sum((1, 2))[self.slot]        # ||Z_k||^2 of each run (dense: exact)
+        self.recovery = G0 is not None                  # track ||W - W*|| (W_star was given)
+        self.gg = None if G0 is None else (G0 * G0).sum((1, 2))[self.slot]
         self.k = torch.zeros(R, dtype=torch.long, device=Z.device)
         self.t = torch.zeros(R, dtype=torch.long, device=Z.device)
         self.at = torch.zeros(R, q, **kw)
         self.b = b0[:, 0].clone()
+        # Z^T b_k(0) of every run and component (the initial b's are drawn before the run)
+        self.P0 = self.Z.rows(b0)                      # (R, r, q)
         self.err_prev = torch.zeros(R, **kw)
-        self.done = torch.zeros(R, dtype=torch.bool, device=Z.device)
+        self.done = idle.clone()
+        self.k[idle] = r
         self.budget = budgets[:, 0].clone()             # budget of each run's current component
         self.cum = torch.zeros(R, **kw)                 # sum of ||delta_j|| over finished components
         self.bs = torch.zeros(R, m, **kw)               # exact minimiser of the current component,
         self.as_ = torch.zeros(R, q, **kw)              # in the same coordinates as (b, a~)
         self.fallbacks = 0
         self.starts = torch.zeros(R, r, dtype=torch.long, device=Z.device)
+        # residuals formed explicitly (deflation, exact minimisers) in blocks of this many runs
+        self.block = max(1, int(2**24 // (m * q)))
         if trace:
             self.tr = {name: torch.full((R, L + 1), float("nan"), **kw)
                        for name in ("train_error", "recovery_error", "cumulative_delta")}
 
     # ---------------------------------------------------------------- pieces
-    def _evaluate(self, J=None):
-        """Z a~, Z^T b and the training error ||Z - b a~^T||^2 + outside, for runs J (None: all)."""
-        torch = self.torch
-        if J is None:
-            Z, Zt, at, b, zz, out = self.Z, self.Zt, self.at, self.b, self.zz, self.outside
-        else:
-            Z, Zt, at, b, zz, out = self.Z[J], self.Zt[J], self.at[J], self.b[J], self.zz[J], self.outside[J]
-        qv = torch.bmm(at.unsqueeze(1), Zt).squeeze(1)        # Z a~
-        pv = torch.bmm(b.unsqueeze(1), Z).squeeze(1)          # Z^T b
-        f2 = zz - 2 * (b * qv).sum(1) + (b * b).sum(1) * (at * at).sum(1) + out
-        return qv, pv, torch.sqrt(torch.clamp(f2, min=0))
+    def _shared(self, V, Mt):
+        """Row i of V (R x k1) times the matrix of its slot, Mt[slot] (k1 x k2): (R, k2)."""
+        return Mt.rows(V)
+
+    def _correction(self, V, Left, Right):
+        """sum_j Right_j (Left_j . v) for each run's stored components: (R, k2)."""
+        k = self.kmax
+        if k == 0:
+            return 0.0
+        c = self.torch.einsum("rkq,rq->rk", Left[:, :k], V)             # (R, k)
+        return self.torch.bmm(c.unsqueeze(1), Right[:, :k]).squeeze(1)
+
+    def _evaluate(self):
+        """Z_k a~, Z_k^T b and the training error ||Z_k - b a~^T||^2 + outside, for every run."""
+        at, b = self.at, self.b
+        qv = self._shared(at, self.Zt) - self._correction(at, self.A, self.B)   # Z_k a~
+        pv = self._shared(b, self.Z) - self._correction(b, self.B, self.A)      # Z_k^T b
+        f2 = self.zz - 2 * (b * qv).sum(1) + (b * b).sum(1) * (at * at).sum(1) + self.outside
+        return qv, pv, self.torch.sqrt(self.torch.clamp(f2, min=0))
 
     def _delta_now(self, J):
         """||b a^T - b* a*^T||_F for the current iterates of runs J, an index tensor or a slice
@@ -328,38 +481,48 @@ class _Chunk:
               + (bs * bs).sum(1) * (xs * xs).sum(1))
         return torch.sqrt(torch.clamp(d2, min=0))
 
-    def _recovery_now(self, J):
-        """||W_k + b a^T - W*||_F for the current iterates of runs J (index tensor or slice)."""
+    def _recovery_now(self):
+        """||W_k + b a^T - W*||_F for the current iterates of every run."""
         torch = self.torch
-        b, x = self.b[J], self.at[J] * self.s_inv[J]
-        gx = torch.bmm(x.unsqueeze(1), self.Gt[J]).squeeze(1)
-        r2 = self.gg[J] + 2 * (b * gx).sum(1) + (b * b).sum(1) * (x * x).sum(1) + self.wout[J]
+        b, x = self.b, self.at * self.s_inv
+        # (W_k - W*) U x = -W* U x + sum_j b_j (x_j . x), x_j = a~_j / s
+        gx = self._shared(x, self.G0t) + self._correction(x * self.s_inv, self.A, self.B)
+        r2 = self.gg + 2 * (b * gx).sum(1) + (b * b).sum(1) * (x * x).sum(1) + self.wout
         return torch.sqrt(torch.clamp(r2, min=0))
 
-    def _exact_pair(self, J):
-        sigma, u, w, bad = _top_pair(self.Z[J], self.Zt[J])
+    def _formed(self, J, M, Right_scale=None):
+        """The matrices M[slot] + sum_{j<=k} b_j v_j^T of runs J, formed explicitly, in blocks:
+        yields (rows of J, (len, m, q)). v_j = a~_j (Z_k, with M = Z and a minus sign folded in
+        by the caller) or a~_j / s (G_k)."""
+        for i in range(0, J.numel(), self.block):
+            Jb = J[i:i + self.block]
+            A = self.A[Jb] if Right_scale is None else self.A[Jb] * Right_scale[Jb].unsqueeze(1)
+            yield Jb, M.matrices(self.slot[Jb]), self.B[Jb].transpose(1, 2) @ A
+
+    def _exact_pairs(self, J, Zk):
+        sigma, u, w, bad = _top_pair(Zk, Zk.transpose(1, 2).contiguous())
         self.fallbacks += bad
         root = self.torch.sqrt(sigma).unsqueeze(1)
         self.bs[J], self.as_[J] = root * u, root * w
 
-    def _finish(self, J, tau):
-        """Runs J end their current component at step tau: store it, deflate, begin the next."""
+    def _finish(self, J, tau, err):
+        """Runs J end their current component at step tau (their training error ``err``):
+        store it, deflate, begin the next."""
         torch = self.torch
         kJ = self.k[J]
         at, b = self.at[J], self.b[J]
+        if self.recovery:           # ||W_k + b a^T - W*||^2 - ||W*(I - UU^T)||^2 = ||G_{k+1}||^2
+            self.gg[J] = torch.clamp(self._recovery_now()[J] ** 2 - self.wout[J], min=0)
+            self.rec[J, kJ + 1] = torch.sqrt(self.gg[J] + self.wout[J])
         self.A[J, kJ], self.B[J, kJ], self.steps[J, kJ] = at, b, self.t[J]
+        self.kmax = max(self.kmax, int(kJ.max()) + 1)
         if self.exact:
             dl = self._delta_now(J)
             self.delta[J, kJ] = dl
             self.cum[J] += dl
-        self.Z.index_add_(0, J, b.unsqueeze(2) * at.unsqueeze(1), alpha=-1)     # deflate, in place,
-        self.Zt.index_add_(0, J, at.unsqueeze(2) * b.unsqueeze(1), alpha=-1)    # in both layouts
-        self.zz[J] = torch.linalg.vector_norm(self.Z[J], dim=(1, 2)) ** 2
-        self.train[J, kJ] = torch.sqrt(self.zz[J] + self.outside[J])
-        if self.recovery:
-            self.Gt.index_add_(0, J, (at * self.s_inv[J]).unsqueeze(2) * b.unsqueeze(1))
-            self.gg[J] = torch.linalg.vector_norm(self.Gt[J], dim=(1, 2)) ** 2
-            self.rec[J, kJ + 1] = torch.sqrt(self.gg[J] + self.wout[J])
+        # deflation: ||Z_{k+1}||^2 = ||Z_k - b a~^T||^2 is the training error just computed
+        self.zz[J] = torch.clamp(err ** 2 - self.outside[J], min=0)
+        self.train[J, kJ] = err
         self.k[J] += 1
         self.t[J] = 0
         self.at[J] = 0.0
@@ -378,40 +541,47 @@ class _Chunk:
             self.budget[C] = self.budgets[C, kC]
             self.b[C] = self.b0[C, kC]
             self.starts[C, kC] = tau
-            if self.exact:
-                self._exact_pair(C)
+            if self.exact:      # the exact minimiser of Z_{k+1}, formed once for it
+                for Cb, Zs, low in self._formed(C, self.Z):
+                    self._exact_pairs(Cb, Zs - low)
+        return C
 
     # ---------------------------------------------------------------- the clock
     def run(self):
         torch = self.torch
-        R = self.Z.shape[0]
-        if self.exact:
-            self._exact_pair(torch.arange(R, device=self.Z.device))
+        if self.exact:                                  # the first residual is the slot's Z:
+            Z = self.Z.matrices(slice(None))
+            sigma, u, w, bad = _top_pair(Z, Z.transpose(1, 2).contiguous())   # one pair per slot
+            self.fallbacks += bad
+            root = torch.sqrt(sigma).unsqueeze(1)
+            self.bs, self.as_ = (root * u)[self.slot], (root * w)[self.slot]
         for tau in range(self.L + 1):
             qv, pv, err = self._evaluate()
             fin = ~self.done & ((self.t >= self.budget)
                                 | ((self.t > 0) & ((self.err_prev - err).abs() < self.tol)))
             while bool(fin.any()):
                 J = fin.nonzero().squeeze(1)
-                self._finish(J, tau)
-                alive = J[~self.done[J]]
+                C = self._finish(J, tau, err[J])
                 fin = torch.zeros_like(fin)
-                if alive.numel():
-                    qv[alive], pv[alive], err[alive] = self._evaluate(alive)
-                    fin[alive] = self.t[alive] >= self.budget[alive]
+                if C.numel():   # a~ = 0: Z_k a~ = 0, Z_k^T b(0) from the product made at the start
+                    qv[C] = 0.0
+                    b = self.b[C]
+                    pv[C] = self.P0[C, self.k[C]] - self.torch.einsum(
+                        "rk,rkq->rq", self.torch.einsum("rkm,rm->rk", self.B[C], b), self.A[C])
+                    err[C] = self.torch.sqrt(self.zz[C] + self.outside[C])
+                    fin[C] = self.t[C] >= self.budget[C]
             active = ~self.done
             if not bool(active.any()):
                 break
-            if self.trace:                                  # all runs at once (a slice is a view,
-                every = slice(None)                         # an index list would copy G)
+            if self.trace:
                 now = {"train_error": err}
                 if self.exact:
-                    now["cumulative_delta"] = self.cum + self._delta_now(every)
+                    now["cumulative_delta"] = self.cum + self._delta_now(slice(None))
                 if self.recovery:
-                    now["recovery_error"] = self._recovery_now(every)
+                    now["recovery_error"] = self._recovery_now()
                 for name, value in now.items():
                     self.tr[name][:, tau] = torch.where(active, value, self.tr[name][:, tau])
-            mask = active.to(self.Z.dtype).unsqueeze(1)
+            mask = active.to(self.at.dtype).unsqueeze(1)
             bb = (self.b * self.b).sum(1, keepdim=True)
             aa = (self.at * self.at).sum(1, keepdim=True)
             self.at = self.at + (self.eta_a * mask) * self.s2 * (pv - bb * self.at)
@@ -527,22 +697,22 @@ class _Outputs:
                 self.tr["recovery_error"] = np.zeros((P, S, L + 1))
             self.tr["starts"] = np.zeros((P, S, r), dtype=np.int64)
 
-    def store(self, p, s, chunk, a_full):
+    def store(self, p, s, chunk, keep, a_full):
         cpu = lambda t: t.detach().cpu().numpy().astype(np.float64)   # noqa: E731
         self.a[p, s] = cpu(a_full)
-        self.b[p, s] = cpu(chunk.B)
-        self.steps[p, s] = chunk.steps.cpu().numpy()
-        self.train[p, s] = cpu(chunk.train)
+        self.b[p, s] = cpu(chunk.B[keep])
+        self.steps[p, s] = chunk.steps[keep].cpu().numpy()
+        self.train[p, s] = cpu(chunk.train[keep])
         if self.exact:
-            self.delta[p, s] = cpu(chunk.delta)
+            self.delta[p, s] = cpu(chunk.delta[keep])
         if self.recovery is not None:
-            self.recovery[p, s] = cpu(chunk.rec)
+            self.recovery[p, s] = cpu(chunk.rec[keep])
         if self.trace:
             for name in self.tr:
                 if name == "starts":
-                    self.tr[name][p, s] = chunk.starts.cpu().numpy()
+                    self.tr[name][p, s] = chunk.starts[keep].cpu().numpy()
                 else:
-                    self.tr[name][p, s] = cpu(chunk.tr[name])
+                    self.tr[name][p, s] = cpu(chunk.tr[name][keep])
 
     def trace_dict(self):
         return self.tr

@@ -113,10 +113,25 @@ def _synth(root, fig):
     return _load(root, rel), _rel(rel)
 
 
+def _setting_words(s):
+    """The conventions of a recorded setting, in words."""
+    if s.get("frobenius"):
+        spectra = f"profiles normalised to ||W*||_F = {s['frobenius']:.4g}"
+    else:
+        spectra = "spectra rescaled to ||S||_2^2 = r" if s.get("rescale_profiles") else "raw spectra"
+    x = {"none": "standard Gaussian X", "rows": "X with unit rows", "columns": "X with unit columns"}
+    words = [spectra, x.get(s.get("x_norm"), f"X {s.get('x_norm')}")]
+    if s.get("noise_reading"):
+        words.append("kappa a variance" if s["noise_reading"] == "variance" else "kappa a standard deviation")
+    if s.get("protocol") == "authors":
+        words.append("one instance, trials vary the initial point")
+    return ", ".join(words)
+
+
 def _synth_label(rec, path, T=None):
     """T: the budget to name (None: the record's own; False: none, for the spectra)."""
     s = rec["setting"]
-    spectra = "normalised spectra" if s.get("rescale_profiles") else "raw spectra"
+    spectra = _setting_words(s)
     T = rec.get("T", s["T"]) if T is None else T
     budget = "" if T is False else f"T = {T}, "
     return (f"recorded, {path}: book's '{s['name']}' setting ({s['m']}x{s['d']}, n = {s['n']}, "
@@ -347,6 +362,190 @@ def fig10(root=None):
                  else f"never reaches the first threshold {th['levels'][0]:g}")
               + f" within the recorded budget T = {rec['T']} (caption: 10,000): {v2}")
     return _out(_combine([v1, v2]), detail, _synth_label(rec, path), [path])
+
+
+# ------------------------------------------------------------------ the budget sweep
+def _sweep_final(sp, schedule, key, i):
+    """Mean and sd over trials of one spec's final error at total number i (recovery relative)."""
+    vals = sp["schedules"][schedule][key][i]
+    return _ms([v / sp["w_norm"] if key == "recovery" else v for v in vals])
+
+
+def _spec(rec, profile="exponential", noise="none", level=0.0):
+    for sp in rec["specs"]:
+        if sp["profile"] == profile and sp["noise"] == noise and float(sp["level"]) == float(level):
+            return sp
+    raise KeyError(f"no run of {profile}, {noise} {level:g} in the sweep")
+
+
+def _per_total(totals, decide):
+    """[(T, verdict, detail)] of ``decide(i) -> (verdict, detail)`` at every total."""
+    return [(T, *decide(i)) for i, T in enumerate(totals)]
+
+
+def _claim_row(claim, printed, rows, data):
+    held = [T for T, v, _ in rows if v == "holds"]
+    return {"claim": claim, "printed": printed, "per_total": rows,
+            "verdict": _combine([v for _, v, _ in rows]), "holds_at": held, "data": data}
+
+
+def sweep_claims(rec, path="live run"):
+    """Verdicts of the printed claims of Figs. 1 and 6-9 at every total of a budget sweep.
+
+    Parameters
+    ----------
+    rec : dict
+        A record of :func:`onerank.synthetic.budget_sweep` (live or saved).
+    path : str, optional
+        Where the record came from, for the ``data`` field (default "live run").
+
+    Returns
+    -------
+    list of dict
+        One row per claim and panel: ``claim``, ``printed`` (the printed statement, in
+        brief), ``per_total`` (a list of (T, verdict, detail)), ``verdict`` over all totals
+        ("holds", "fails", "partly"), ``holds_at`` (the totals where it holds) and ``data``.
+    """
+    s = rec["setting"]
+    label = (f"{path}: '{s['name']}' setting ({s['m']}x{s['d']}, n = {s['n']}, {s['trials']} trials, "
+             f"{_setting_words(s)})")
+    out = []
+    quiet = _spec(rec)
+    for panel, key in (("reconstruction", "recovery"), ("training", "train")):
+        out.append(_claim_row(
+            f"Fig. 1, {panel}", "more-first < equal < less-first",
+            _per_total(quiet["budgets"], lambda i, key=key: _verdict_chain(
+                [(n, *_sweep_final(quiet, n, key, i)) for n in SCHEDULES])), label))
+    prof = {p: _spec(rec, p) for p in PROFILES}
+    for panel, key in (("reconstruction", "recovery"), ("training", "train")):
+        def decide(i, key=key):
+            parts = [_verdict_chain([(p, *_sweep_final(prof[p], n, key, i)) for p in PROFILES], prefix=n)
+                     for n in SCHEDULES]
+            return _combine([v for v, _ in parts]), "; ".join(t for _, t in parts)
+        out.append(_claim_row(f"Fig. 6, {panel}", "power < exponential < uniform (no noise)",
+                              _per_total(prof["power"]["budgets"], decide), label))
+    if not rec.get("budgets_noise"):
+        return out
+    noise_T = rec["budgets_noise"]
+    i_of = {T: i for i, T in enumerate(quiet["budgets"])}
+    for kind, levels in (("Gaussian", s["noise_levels"]), ("sparse", s["sparse_levels"])):
+        runs = [quiet if k == 0 else _spec(rec, noise=kind.lower(), level=k) for k in levels]
+
+        def decide(i, runs=runs, levels=levels):
+            T = noise_T[i]
+            parts, verdicts = [], []
+            for n in SCHEDULES:
+                m = [_sweep_final(sp, n, "recovery", i_of[T] if sp is quiet else i) for sp in runs]
+                ok = all(a[0] < b[0] for a, b in zip(m, m[1:]))
+                verdicts.append("holds" if ok else "fails")
+                parts.append(f"{n}: " + ", ".join(f"{k:g}: {_f(v)} ± {d:.2g}" for k, (v, d) in zip(levels, m)))
+            return _combine(verdicts), "; ".join(parts)
+        out.append(_claim_row(f"Fig. 7, {kind}", "the reconstruction error grows with kappa",
+                              _per_total(noise_T, decide), label))
+
+    def fig8(i):
+        parts = [_verdict_chain([(n, *_sweep_final(_spec(rec, noise=k, level=lv), n, "recovery", i))
+                                 for n in SCHEDULES], prefix=f"{k} {lv:g}") for k, lv in s["fig8_noise"]]
+        return _combine([v for v, _ in parts]), "; ".join(t for _, t in parts)
+    out.append(_claim_row("Fig. 8", "more-first < equal < less-first at every noise level",
+                          _per_total(noise_T, fig8), label))
+
+    def fig9(i):
+        parts = [_verdict_chain([(p, *_sweep_final(_spec(rec, p, "gaussian", lv), "more-first", "recovery", i))
+                                 for p in PROFILES], prefix=f"gaussian {lv:g}") for lv in s["fig9_levels"]]
+        return _combine([v for v, _ in parts]), "; ".join(t for _, t in parts)
+    out.append(_claim_row("Fig. 9", "with more-first, power < exponential < uniform at every kappa",
+                          _per_total(noise_T, fig9), label))
+    return out
+
+
+def _verdict_chain(items, prefix=None):
+    ok, text = _chain(items)
+    return ("holds" if ok else "fails"), (f"{prefix}: {text}" if prefix else text)
+
+
+def budget_claims(root=None):
+    """:func:`sweep_claims` of the recorded paper-setting sweep (``synthetic/paper/budgets.json``).
+
+    Parameters
+    ----------
+    root : str or path-like, optional
+        The results folder (default :data:`RESULTS`).
+
+    Returns
+    -------
+    list of dict
+        The rows of :func:`sweep_claims`, or [] when nothing is recorded.
+    """
+    rec, path = _synth(root, "budgets")
+    return [] if rec is None else sweep_claims(rec, path)
+
+
+def variant_claims(rec):
+    """Figs. 1 and 8's schedule order under each variant reading, at every total.
+
+    Parameters
+    ----------
+    rec : dict
+        A record of :func:`onerank.synthetic.variants`.
+
+    Returns
+    -------
+    list of dict
+        One row per variant and problem: ``variant``, ``problem``, ``per_total``
+        ((T, verdict, detail) of more-first < equal < less-first on the final
+        reconstruction error), ``verdict`` and ``holds_at``.
+    """
+    out = []
+    for var in rec["variants"]:
+        for sp in var["specs"]:
+            name = "no noise" if sp["noise"] == "none" else f"{sp['noise']} {sp['level']:g}"
+            rows = _per_total(sp["budgets"], lambda i, sp=sp: _verdict_chain(
+                [(n, *_sweep_final(sp, n, "recovery", i)) for n in SCHEDULES]))
+            out.append({"variant": var["label"], "problem": name, "per_total": rows,
+                        "verdict": _combine([v for _, v, _ in rows]),
+                        "holds_at": [T for T, v, _ in rows if v == "holds"]})
+    return out
+
+
+def simultaneous_claims(rec):
+    """Eq. (4) against Algorithm 2 at equal compute, per profile and sequential total.
+
+    P-L97 grants that solving the rank-r problem directly "is more efficient and could be
+    preferable in terms of accuracy". At each total T of the sequential sweep, the
+    simultaneous run's mean relative recovery error at its last recorded iteration within
+    the same flops is set against the best of the three schedules; "holds" where the
+    simultaneous one is lower.
+
+    Parameters
+    ----------
+    rec : dict
+        A record of :func:`onerank.synthetic.simultaneous_baseline`.
+
+    Returns
+    -------
+    list of dict
+        One row per profile: ``profile``, ``per_total`` ((T, verdict, detail)),
+        ``verdict`` and ``holds_at``.
+    """
+    seq = {sp["profile"]: sp for sp in rec["sequential"]}
+    out = []
+    for prof, sim in rec["profiles"].items():
+        sp = seq[prof]
+
+        def decide(i, sim=sim, sp=sp):
+            budget = sp["budgets"][i] * rec["flops_sequential_step"]
+            j = max(k for k, f in enumerate(sim["flops"]) if f <= budget)
+            s_mean, s_sd = _ms([r[j] / sim["w_norm"] for r in sim["recovery"]])
+            best = min(sp["schedules"], key=lambda n: _sweep_final(sp, n, "recovery", i)[0])
+            q_mean, q_sd = _sweep_final(sp, best, "recovery", i)
+            v = "holds" if s_mean < q_mean else "fails"
+            return v, (f"eq. (4) after {sim['iterations'][j]} steps {_f(s_mean)} ± {s_sd:.2g} vs best "
+                       f"sequential ({best}) {_f(q_mean)} ± {q_sd:.2g}")
+        rows = _per_total(sp["budgets"], decide)
+        out.append({"profile": prof, "per_total": rows, "verdict": _combine([v for _, v, _ in rows]),
+                    "holds_at": [T for T, v, _ in rows if v == "holds"]})
+    return out
 
 
 # ------------------------------------------------------------------ vision records

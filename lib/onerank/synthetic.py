@@ -1,9 +1,13 @@
 """The synthetic experiments of the paper (Section 5.1, Appendix E), one function per figure.
 
 Two settings are reproduced (see :data:`SETTINGS`): ``code``, the authors' public
-scripts (MahiAV/ORAT), and ``paper``, the sizes printed in the paper's text (arXiv v1)
-completed by the book's own choices where the paper prints none (n, the budgets, raw
-spectra, noise level read as a standard deviation; see :data:`SETTINGS`). The alpha
+scripts (MahiAV/ORAT), with their protocol (one instance, trials that differ only in the
+initial point; ``code-instances`` is the variant with a new instance per trial), and
+``paper``, Appendix E of the paper's text (arXiv v1) as printed, completed by the book's
+own choices where the paper prints nothing (n, the budgets, the common Frobenius norm,
+the step size; see :data:`SETTINGS`). The paper setting adds a budget sweep
+(:func:`budget_sweep`), its readings of the ambiguous prints (:func:`variants`) and the
+simultaneous baseline of eq. (4) (:func:`simultaneous_baseline`). The alpha
 sweep and the third panel of Fig. 1 (cumulative numerical error) come from the
 authors' notes and code, not from arXiv v1. Each experiment function
 returns a plain dict of numbers (JSON-ready, arrays as nested lists) and each
@@ -59,6 +63,21 @@ class Setting:
     fig8_noise : (kind, kappa) of each panel of Fig. 8.
     fig9_levels : Gaussian kappas of the panels of Fig. 9.
     alphas : number of alphas in the sweep linspace(-2, 2, alphas).
+    protocol : "instances" (trial t draws its own instance, seed ``seed + t``) or
+        "authors" (the authors' scripts: one instance from ``seed``; the trials differ only
+        in the initial b, drawn from a generator seeded with the trial number).
+    noise_reading : "sd" (kappa is the standard deviation of a noise entry) or "variance"
+        (the printed N(0, kappa): the standard deviation is sqrt(kappa)).
+    frobenius : float or None, every profile's spectrum scaled to this ||W*||_F in every
+        figure (Appendix E's normalisation); None keeps the raw spectra.
+    budgets, budgets_noise : totals T of the budget sweep (:func:`budget_sweep`) for the
+        noiseless and the noisy problems; empty: no sweep.
+    n_alt : the second number of samples of :func:`variants` (None: no such variant).
+
+    The step size is ``eta`` for unit-norm rows or columns of X. For a standard Gaussian
+    X (``x_norm = "none"``) the runs use ``eta / n`` (:func:`step_size`): eq. (5) on
+    (Y, X) with ``eta / n`` makes exactly the iterates of eq. (5) on (Y / sqrt(n),
+    X / sqrt(n)) with ``eta``, and X / sqrt(n) has rows of norm about 1.
     """
 
     name: str
@@ -83,38 +102,66 @@ class Setting:
     fig8_noise: tuple = (("gaussian", 0.1), ("gaussian", 0.5), ("gaussian", 1.0), ("gaussian", 1.5))
     fig9_levels: tuple = (0.05, 0.1, 0.5, 1.0)
     alphas: int = 121
+    protocol: str = "instances"
+    noise_reading: str = "sd"
+    frobenius: float | None = None
+    budgets: tuple = ()
+    budgets_noise: tuple = ()
+    n_alt: int | None = None
 
 
-#: The two reproductions at their full size. ``code``: the values of the authors' scripts.
-#: ``paper``: the sizes printed in Appendix E (W* 500 x 1000 of rank 20, 5 trials, the noise
-#: levels) and X with unit-norm rows (Section 2's default; Appendix E says only that X is
-#: standard Gaussian). The rest is the book's choice: n = 2500 = 2.5 d (the paper never
-#: states n; 2.5 is the ratio of the authors' code), the budgets
-#: (the paper prints none, but Fig. 10's caption implies runs of at least 10,000 steps),
-#: raw spectra (Appendix E normalises the profiles to one Frobenius norm), kappa as a
-#: standard deviation, and the number of alphas (the alpha sweep is not in the paper);
-#: sized so that the whole set runs in minutes on a 2-core CPU.
+#: ||W*||_F of the raw exponential profile of rank 20 (100 down to 1, geometric): the
+#: common norm of the paper setting's profiles. Appendix E normalises the three profiles to
+#: one Frobenius norm without printing which; this choice leaves the exponential instances
+#: (Figs. 1, 7, 8) exactly as printed.
+EXPONENTIAL_NORM = float(np.linalg.norm(np.geomspace(100.0, 1.0, 20)))
+
+#: The reproductions at their full size.
+#:
+#: ``code``: the values of the authors' scripts and their protocol (one instance from seed
+#: 42, trials that differ only in the initial point). ``code-instances``: the same with a
+#: new instance per trial (the book's earlier protocol; its means are for a different
+#: experiment).
+#:
+#: ``paper``: Appendix E as printed: W* 500 x 1000 of rank 20, 5 trials, the three
+#: profiles normalised to one Frobenius norm (:data:`EXPONENTIAL_NORM`), X standard
+#: Gaussian (Appendix E; Section 2's default, unit-norm rows, is a variant), noise
+#: N(0, kappa) read as printed, kappa a variance (the standard-deviation reading is a
+#: variant), Gaussian kappa in {0.01, 0.05, 0.1} and 5% sparse kappa in {1, 10}. The rest
+#: is the book's choice: n = 2500 (the ratio 2.5 of the authors' code; n = 5000 is a
+#: variant), the step size (see :class:`Setting`), the number of alphas (the alpha sweep
+#: is not in the paper) and the budgets: the paper prints none, so the figures use
+#: T = 2000 (10,000 for Fig. 10, whose caption implies at least that), and the budget
+#: sweep runs T from 500 to 20,000.
 SETTINGS = {
-    "code": Setting("code", m=100, d=200, n=500, r=20, x_norm="columns", trials=3),
-    "paper": Setting("paper", m=500, d=1000, n=2500, r=20, x_norm="rows", trials=5,
-                     T_noise=500, T_profiles=500, T_threshold=1000, rescale_profiles=False,
-                     noise_levels=(0.0, 0.01, 0.05, 0.1), sparse_levels=(0.0, 1.0, 10.0), sparse_trials=5,
+    "code": Setting("code", m=100, d=200, n=500, r=20, x_norm="columns", trials=3,
+                    protocol="authors"),
+    "code-instances": Setting("code-instances", m=100, d=200, n=500, r=20, x_norm="columns",
+                              trials=3),
+    "paper": Setting("paper", m=500, d=1000, n=2500, r=20, x_norm="none", trials=5, T=2000,
+                     T_noise=2000, T_profiles=2000, T_threshold=10000, rescale_profiles=False,
+                     noise_levels=(0.0, 0.01, 0.05, 0.1), sparse_levels=(0.0, 1.0, 10.0),
+                     sparse_trials=5,
                      fig8_noise=(("gaussian", 0.01), ("gaussian", 0.05), ("gaussian", 0.1),
                                  ("sparse", 1.0), ("sparse", 10.0)),
-                     fig9_levels=(0.01, 0.05, 0.1), alphas=21),
+                     fig9_levels=(0.01, 0.05, 0.1), alphas=21, noise_reading="variance",
+                     frobenius=EXPONENTIAL_NORM,
+                     budgets=(500, 1000, 2000, 5000, 10000, 20000),
+                     budgets_noise=(500, 2000, 10000), n_alt=5000),
 }
 
 
 def setting(name: str, *, scale: str | None = None) -> Setting:
     """The setting ``name`` sized for the run size.
 
-    ``full`` returns it as in :data:`SETTINGS`. ``quick`` keeps the code setting's sizes (it
-    runs in seconds) with 41 alphas and 5 sparse trials, and shrinks the paper setting by 5
-    in m, d and n (100 x 200, n = 500) with 2 trials (2 sparse trials, 21 alphas).
+    ``full`` returns it as in :data:`SETTINGS`. ``quick`` keeps the code settings' sizes
+    (they run in seconds) with 41 alphas and 5 sparse trials, and shrinks the paper setting
+    by 5 in m, d and n (100 x 200, n = 500) with 2 trials (2 sparse trials), budgets
+    divided by 4 (figures at T = 500, Fig. 10 at 2500, the sweep over 125 to 5000 steps).
 
     Parameters
     ----------
-    name : {"code", "paper"}
+    name : {"code", "code-instances", "paper"}
         The reproduction.
     scale : {"quick", "full"}, optional
         The run size (default :func:`onerank.config.scale`).
@@ -127,19 +174,64 @@ def setting(name: str, *, scale: str | None = None) -> Setting:
     if name not in SETTINGS:
         raise ValueError(f"setting must be one of {sorted(SETTINGS)}, got {name!r}")
     scale = scale or config.scale()
+    if scale not in ("quick", "full"):
+        raise ValueError(f"scale must be 'quick' or 'full', got {scale!r}")
     s = SETTINGS[name]
     if scale == "full":
         return s
-    if name == "code":
+    if name != "paper":
         return replace(s, alphas=41, sparse_trials=5)
-    return replace(s, m=s.m // 5, d=s.d // 5, n=s.n // 5, trials=2, alphas=21, sparse_trials=2)
+    q = lambda T: max(1, T // 4)                                    # noqa: E731
+    return replace(s, m=s.m // 5, d=s.d // 5, n=s.n // 5, trials=2, sparse_trials=2,
+                   T=q(s.T), T_noise=q(s.T_noise), T_profiles=q(s.T_profiles),
+                   T_threshold=q(s.T_threshold), budgets=tuple(q(T) for T in s.budgets),
+                   budgets_noise=tuple(q(T) for T in s.budgets_noise),
+                   n_alt=None if s.n_alt is None else s.n_alt // 5)
+
+
+def step_size(s: Setting) -> float:
+    """The step size of eq. (5) in setting ``s``: ``s.eta``, divided by n for a standard
+    Gaussian X (``x_norm = "none"``; see :class:`Setting`).
+
+    Parameters
+    ----------
+    s : Setting
+        The reproduction.
+
+    Returns
+    -------
+    float
+        eta_a = eta_b.
+    """
+    return s.eta / s.n if s.x_norm == "none" else s.eta
+
+
+def noise_sd(s: Setting, level: float) -> float:
+    """The standard deviation of a noise entry for the printed level kappa = ``level``:
+    ``level`` itself, or sqrt(level) when ``s.noise_reading == "variance"``.
+
+    Parameters
+    ----------
+    s : Setting
+        The reproduction.
+    level : float
+        kappa, >= 0.
+
+    Returns
+    -------
+    float
+        The standard deviation.
+    """
+    return float(np.sqrt(level)) if s.noise_reading == "variance" else float(level)
 
 
 def problem(s: Setting, *, trial: int = 0, profile: str = "exponential", noise: str = "none",
             level: float = 0.0, rescale: bool = False) -> problems.Problem:
-    """Instance ``trial`` of setting ``s`` (seed ``s.seed + trial``).
+    """Instance ``trial`` of setting ``s``.
 
-    X depends on the seed only, so the profiles and noise levels of one trial share X.
+    Seed ``s.seed + trial``, or ``s.seed`` for every trial under the authors' protocol
+    (``s.protocol == "authors"``, where trials differ only in the initial point). X depends
+    on the seed only, so the profiles and noise levels of one trial share X.
 
     Parameters
     ----------
@@ -152,19 +244,23 @@ def problem(s: Setting, *, trial: int = 0, profile: str = "exponential", noise: 
     noise : {"none", "gaussian", "sparse"}, optional
         The noise kind (default "none"); ignored (no noise) when ``level`` is 0.
     level : float, optional
-        The noise standard deviation kappa (default 0).
+        The printed noise level kappa (default 0); the standard deviation of an entry is
+        :func:`noise_sd`.
     rescale : bool, optional
-        Scale the spectrum to ||S||_2^2 = r (default False).
+        Scale the spectrum to ||S||_2^2 = r (default False); ``s.frobenius``, when set,
+        scales every spectrum to that norm instead.
 
     Returns
     -------
     Problem
         W* (m, d), X (d, n), Y (m, n) of the setting's sizes (:func:`onerank.problems.make_problem`).
     """
+    norm = s.frobenius if s.frobenius is not None else (np.sqrt(s.r) if rescale else None)
+    seed = s.seed if s.protocol == "authors" else s.seed + trial
     return problems.make_problem(
         s.m, s.d, s.n, s.r, profile=profile, noise=noise if level > 0 else "none",
-        noise_level=level, x_norm=s.x_norm, seed=s.seed + trial,
-        frobenius_norm=np.sqrt(s.r) if rescale else None, sparse_fraction=s.sparse_fraction)
+        noise_level=noise_sd(s, level), x_norm=s.x_norm, seed=seed,
+        frobenius_norm=norm, sparse_fraction=s.sparse_fraction)
 
 
 def _run(s: Setting, probs, budgets, *, seeds=None, trace=False, exact=True, progress=False):
@@ -172,7 +268,7 @@ def _run(s: Setting, probs, budgets, *, seeds=None, trace=False, exact=True, pro
     return batched.deflate_many(
         np.stack([p.Y for p in probs]), np.stack([p.X for p in probs]), budgets,
         W_star=np.stack([p.W_star for p in probs]),
-        seeds=np.arange(len(probs)) if seeds is None else seeds, eta=s.eta,
+        seeds=np.arange(len(probs)) if seeds is None else seeds, eta=step_size(s),
         tol=s.tol, exact=exact, trace=trace, progress=progress)
 
 
@@ -188,7 +284,8 @@ def _stats(x, axis=0) -> dict:
 # ============================================================== experiments
 def schedule_paths(s: Setting, *, T: int | None = None, profile: str = "exponential",
                    noise: str = "none", level: float = 0.0, rescale: bool = False,
-                   trials: int | None = None, names=tuple(schedules.NAMED)) -> dict:
+                   trials: int | None = None, names=tuple(schedules.NAMED),
+                   exact: bool = True) -> dict:
     """Errors along the cumulative gradient steps, per schedule (Figs. 1, 6, 8, 9, 10).
 
     Parameters
@@ -203,6 +300,8 @@ def schedule_paths(s: Setting, *, T: int | None = None, profile: str = "exponent
         Number of trials (default ``s.trials``).
     names : sequence of str, optional
         Schedules from :data:`onerank.schedules.NAMED` (default all three).
+    exact : bool, optional
+        Also compute the exact minimisers, for ``cumulative_delta`` (default True).
 
     Returns
     -------
@@ -210,21 +309,22 @@ def schedule_paths(s: Setting, *, T: int | None = None, profile: str = "exponent
         Per schedule (under ``"schedules"``), mean and sd over trials of ``recovery_error``
         ||W_t - W*||_F, ``train_error`` ||Y - W_t X||_F and ``cumulative_delta``
         sum_{j<k} ||delta_j|| + ||b a^T - b*_k a*_k^T|| at every step 0..T (lists of length
-        T + 1); the ``starts`` of the components, the ``budgets``, the ``final_*`` values per
+        T + 1; ``cumulative_delta`` only with ``exact``); the ``starts`` of the components, the ``budgets``, the ``final_*`` values per
         trial (lists of length ``trials``); and ``w_norm`` = ||W*||_F, with the setting and
         the arguments.
     """
     spec = dict(profile=profile, noise=noise, level=level, rescale=rescale)
-    return _many_paths(s, [spec], T=T, trials=trials, names=names)[0]
+    return _many_paths(s, [spec], T=T, trials=trials, names=names, exact=exact)[0]
 
 
-def _many_paths(s: Setting, specs: list, *, T=None, trials=None, names=tuple(schedules.NAMED)) -> list:
+def _many_paths(s: Setting, specs: list, *, T=None, trials=None, names=tuple(schedules.NAMED),
+                exact=False) -> list:
     """:func:`schedule_paths` for several problem specifications in one batched run."""
     T = T or s.T
     trials = trials or s.trials
     probs = [problem(s, trial=t, **spec) for spec in specs for t in range(trials)]
     budgets = _budgets(s, T, [schedules.NAMED[name] for name in names])
-    res = _run(s, probs, budgets, trace=True, seeds=np.tile(np.arange(trials), len(specs)))
+    res = _run(s, probs, budgets, trace=True, exact=exact, seeds=np.tile(np.arange(trials), len(specs)))
     outs = []
     for i, spec in enumerate(specs):
         rows = slice(i * trials, (i + 1) * trials)
@@ -232,18 +332,21 @@ def _many_paths(s: Setting, specs: list, *, T=None, trials=None, names=tuple(sch
                "w_norm": float(np.linalg.norm(probs[i * trials].W_star)), "schedules": {},
                "fallbacks": res.fallbacks}
         for j, name in enumerate(names):
-            tr = {k: res.trace[k][rows, j] for k in ("recovery_error", "train_error", "cumulative_delta")}
+            tr = {k: res.trace[k][rows, j] for k in ("recovery_error", "train_error", "cumulative_delta")
+                  if k in res.trace}
             out["schedules"][name] = {
                 "alpha": schedules.NAMED[name], "budgets": budgets[j].tolist(),
                 "starts": res.trace["starts"][i * trials, j].tolist(),
                 **{k: _stats(v) for k, v in tr.items()},
                 "final_recovery": res.recovery_errors[rows, j, -1].tolist(),
                 "final_train": res.train_errors[rows, j, -1].tolist(),
-                "final_cumulative_delta": res.delta_norms[rows, j].sum(axis=1).tolist(),
                 "recovery_per_component": _stats(res.recovery_errors[rows, j]),
-                "delta_per_component": _stats(res.delta_norms[rows, j]),
                 "early_stops": int((res.steps[rows, j] < budgets[j]).sum()),
             }
+            if exact:
+                out["schedules"][name].update(
+                    final_cumulative_delta=res.delta_norms[rows, j].sum(axis=1).tolist(),
+                    delta_per_component=_stats(res.delta_norms[rows, j]))
         outs.append(out)
     return outs
 
@@ -448,8 +551,204 @@ def threshold_steps(s: Setting) -> dict:
     dict
         ``T``, the schedule-paths record ``paths`` and its ``thresholds``.
     """
-    paths = schedule_paths(s, T=s.T_threshold, profile="power", rescale=s.rescale_profiles)
+    paths = schedule_paths(s, T=s.T_threshold, profile="power", rescale=s.rescale_profiles,
+                           exact=False)
     return {"setting": asdict(s), "T": s.T_threshold, "paths": paths, "thresholds": thresholds(paths)}
+
+
+def _spec_key(spec: dict) -> tuple:
+    return (spec.get("profile", "exponential"), spec.get("noise", "none"), float(spec.get("level", 0.0)))
+
+
+_FINALS = {}         # (setting, specs, totals, names, trials) -> records, within one process
+
+
+def _finals(s: Setting, specs: list, totals, names, *, trials: int, progress=False) -> list:
+    """Final recovery and training errors of every spec x total x schedule (no trace).
+
+    One batched run per total: the runs of one problem (its schedules) share its
+    coordinates. Returns one record per spec: ``budgets``, ``trials``, ``w_norm`` and, per
+    schedule, ``recovery`` and ``train``: lists (one per total) of per-trial lists.
+    """
+    key = repr((asdict(s), specs, tuple(totals), tuple(names), trials))
+    if key in _FINALS:                  # the budget sweep and the eq. (4) baseline share runs
+        return list(_FINALS[key])
+    probs = [problem(s, trial=t, **spec) for spec in specs for t in range(trials)]
+    seeds = np.tile(np.arange(trials), len(specs))
+    rec = np.zeros((len(probs), len(totals), len(names)))
+    train = np.zeros_like(rec)
+    # one batched run per total: a run that has finished would still cost its share of
+    # every later step, so totals far apart are not run on one clock
+    for i_T, T in enumerate(totals):
+        budgets = np.stack([schedules.allocate(T, s.r, schedules.NAMED[name]) for name in names])
+        res = _run(s, probs, budgets, exact=False, seeds=seeds, progress=progress)
+        rec[:, i_T] = res.recovery_errors[:, :, -1]
+        train[:, i_T] = res.train_errors[:, :, -1]
+    out = []
+    for i, spec in enumerate(specs):
+        rows = slice(i * trials, (i + 1) * trials)
+        rec_i, train_i = rec[rows], train[rows]
+        out.append({"profile": spec.get("profile", "exponential"), "noise": spec.get("noise", "none"),
+                    "level": float(spec.get("level", 0.0)), "budgets": list(totals), "trials": trials,
+                    "w_norm": float(np.linalg.norm(probs[i * trials].W_star)),
+                    "schedules": {name: {"recovery": rec_i[:, :, j].T.tolist(),
+                                         "train": train_i[:, :, j].T.tolist()}
+                                  for j, name in enumerate(names)}})
+    _FINALS[key] = out
+    return list(out)
+
+
+def budget_sweep(s: Setting, *, progress: bool = False) -> dict:
+    """Final errors of the runs behind every printed claim, over a sweep of total budgets.
+
+    The paper prints no budget for Figs. 1 and 6-9, so each claim is tested at every total
+    T of ``s.budgets`` (noiseless problems: the three profiles, Figs. 1, 6) and of
+    ``s.budgets_noise`` (the noisy problems of Figs. 7-9: the exponential profile under
+    every noise of ``s.fig8_noise`` and every level of ``s.noise_levels`` and
+    ``s.sparse_levels``, all three schedules; the uniform and power profiles under the
+    Gaussian levels of ``s.fig9_levels``, more-first only, as Fig. 9). Every total is
+    split by the three schedules of :data:`onerank.schedules.NAMED`.
+
+    Parameters
+    ----------
+    s : Setting
+        The reproduction (:func:`setting`), with non-empty ``budgets``.
+    progress : bool, optional
+        Show progress bars (default False).
+
+    Returns
+    -------
+    dict
+        ``budgets``, ``budgets_noise`` and ``specs``: one record per problem specification
+        (``profile``, ``noise``, ``level``, ``trials``, ``w_norm``, the ``budgets`` it ran
+        and, per schedule, ``recovery`` and ``train``: per total, the final errors of every
+        trial).
+    """
+    if not s.budgets:
+        raise ValueError(f"setting {s.name!r} has no budget sweep (empty budgets)")
+    names = tuple(schedules.NAMED)
+    quiet = [dict(profile=p) for p in problems.PROFILES]
+    noisy, seen = [], {_spec_key(q) for q in quiet}
+    for kind, level in list(s.fig8_noise) + [("gaussian", k) for k in s.noise_levels] + \
+            [("sparse", k) for k in s.sparse_levels]:
+        spec = dict(noise=kind, level=level)
+        if level > 0 and _spec_key(spec) not in seen:
+            seen.add(_spec_key(spec))
+            noisy.append(spec)
+    fig9 = [dict(profile=p, noise="gaussian", level=k) for k in s.fig9_levels
+            for p in problems.PROFILES if p != "exponential"]
+    specs = _finals(s, quiet, s.budgets, names, trials=s.trials, progress=progress)
+    if s.budgets_noise:
+        specs += _finals(s, noisy, s.budgets_noise, names, trials=s.trials, progress=progress)
+        specs += _finals(s, fig9, s.budgets_noise, ("more-first",), trials=s.trials, progress=progress)
+    return {"setting": asdict(s), "budgets": list(s.budgets), "budgets_noise": list(s.budgets_noise),
+            "specs": specs}
+
+
+def variants(s: Setting, *, progress: bool = False) -> dict:
+    """The headline claims under the other readings of the printed setting.
+
+    Each variant changes one thing in ``s``: X with unit-norm rows (Section 2's default)
+    instead of standard Gaussian (or back), kappa read as a standard deviation instead of
+    a variance (or back), and n = ``s.n_alt`` instead of ``s.n``. Each runs the
+    exponential profile without noise (Fig. 1), with the largest Gaussian and the largest
+    sparse level (Figs. 7, 8), over the totals ``s.budgets_noise``, all three schedules.
+
+    Parameters
+    ----------
+    s : Setting
+        The reproduction (:func:`setting`), with non-empty ``budgets_noise``.
+    progress : bool, optional
+        Show progress bars (default False).
+
+    Returns
+    -------
+    dict
+        ``variants``: one dict per variant with its ``label``, the changed ``field`` and
+        ``value``, and ``specs`` as in :func:`budget_sweep`.
+    """
+    if not s.budgets_noise:
+        raise ValueError(f"setting {s.name!r} has no budget sweep (empty budgets_noise)")
+    gauss = max(k for k in s.noise_levels) if s.noise_levels else 0.0
+    sparse = max(k for k in s.sparse_levels) if s.sparse_levels else 0.0
+    specs = [dict()] + [dict(noise=kind, level=k) for kind, k in (("gaussian", gauss), ("sparse", sparse))
+                         if k > 0]
+    x_other = "rows" if s.x_norm == "none" else "none"
+    reading = "sd" if s.noise_reading == "variance" else "variance"
+    out = []
+    for label, field, value in (
+            (f"X {'unit-norm rows' if x_other == 'rows' else 'standard Gaussian'}", "x_norm", x_other),
+            (f"kappa read as {'standard deviation' if reading == 'sd' else 'variance'}",
+             "noise_reading", reading),
+            (f"n = {s.n_alt}", "n", s.n_alt)):
+        if value is None:
+            continue
+        v = replace(s, **{field: value})
+        run = specs if field != "n" else specs[:1] + specs[1:2]
+        if field == "noise_reading":
+            run = specs[1:]
+        out.append({"label": label, "field": field, "value": value,
+                    "specs": _finals(v, run, s.budgets_noise, tuple(schedules.NAMED), trials=s.trials,
+                                     progress=progress)})
+    return {"setting": asdict(s), "budgets": list(s.budgets_noise), "variants": out}
+
+
+def simultaneous_baseline(s: Setting, *, progress: bool = False) -> dict:
+    """Eq. (4): all r components by simultaneous factorised gradient descent, against Algorithm 2.
+
+    The three noiseless profiles, every trial, the same initial b's as the sequential runs
+    (:func:`onerank.simultaneous.factorised_gd`). The simultaneous run is given the
+    compute of the largest sequential total of ``s.budgets``, counted in flops
+    (:func:`onerank.simultaneous.equal_compute_steps`), and its errors are recorded along
+    the way, so any smaller sequential total can be compared at equal compute. The
+    sequential finals come from :func:`budget_sweep` (same problems and seeds).
+
+    Parameters
+    ----------
+    s : Setting
+        The reproduction (:func:`setting`), with non-empty ``budgets``.
+    progress : bool, optional
+        Show a progress bar (default False).
+
+    Returns
+    -------
+    dict
+        ``flops_sequential_step``, ``flops_simultaneous_step``; per profile under
+        ``"profiles"``: ``iterations`` (recorded), ``flops`` (of each recorded iteration),
+        ``recovery`` and ``train`` (per trial, per recorded iteration), ``w_norm``; and
+        ``sequential``: the budget-sweep record of the same profiles.
+    """
+    from . import simultaneous
+
+    if not s.budgets:
+        raise ValueError(f"setting {s.name!r} has no budget sweep (empty budgets)")
+    q = min(s.d, s.n)
+    T_max = max(s.budgets)
+    steps = simultaneous.equal_compute_steps(T_max, s.r, s.m, s.d, s.n)
+    every = max(1, steps // 200)
+    seq = _finals(s, [dict(profile=p) for p in problems.PROFILES], s.budgets, tuple(schedules.NAMED),
+                  trials=s.trials, progress=progress)
+    out = {"setting": asdict(s), "steps": steps, "T_max": T_max,
+           "flops_sequential_step": simultaneous.sequential_step_flops(s.m, q),
+           "flops_simultaneous_step": simultaneous.simultaneous_step_flops(s.m, q, s.r),
+           "profiles": {}, "sequential": seq}
+    bar = config.progress(total=len(problems.PROFILES) * s.trials, desc="eq. (4) runs", enabled=progress)
+    for prof in problems.PROFILES:
+        rec, train, its = [], [], None
+        for t in range(s.trials):
+            p = problem(s, trial=t, profile=prof)
+            res = simultaneous.factorised_gd(p.Y, p.X, s.r, steps, eta=step_size(s), seed=t,
+                                             W_star=p.W_star, record_every=every)
+            rec.append(res.recovery_error.tolist())
+            train.append(res.train_error.tolist())
+            its = res.iterations.tolist()
+            bar.update()
+        out["profiles"][prof] = {"iterations": its,
+                                 "flops": [i * out["flops_simultaneous_step"] for i in its],
+                                 "recovery": rec, "train": train,
+                                 "w_norm": float(np.linalg.norm(p.W_star))}
+    bar.close()
+    return out
 
 
 def finals(paths: dict, key: str = "final_recovery") -> dict:
@@ -715,6 +1014,145 @@ def plot_fig10(res: dict):
     return fig
 
 
+def _spec_label(sp: dict) -> str:
+    return "no noise" if sp["noise"] == "none" else f"{sp['noise']} {sp['level']:g}"
+
+
+def _rel_stats(sp: dict, name: str, key: str = "recovery") -> tuple:
+    """Mean and sd over trials, per total, of a spec's final error (recovery relative to ||W*||)."""
+    v = np.asarray(sp["schedules"][name][key], dtype=float)
+    if key == "recovery":
+        v = v / sp["w_norm"]
+    return v.mean(axis=1), v.std(axis=1)
+
+
+def _budget_axis(ax, budgets):
+    """A log axis of total budgets, ticked at the budgets themselves."""
+    from matplotlib.ticker import NullFormatter
+    ax.set_xscale("log")
+    ax.set_xticks(budgets, [f"{T:g}" if T < 1000 else f"{T / 1000:g}k" for T in budgets], fontsize=7)
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel("total budget $T$")
+
+
+def plot_budgets(res: dict):
+    """The budget sweep: final relative recovery error against the total budget T.
+
+    Left: the three schedules, exponential profile, no noise (Fig. 1's claim). Middle: the
+    three profiles with more-first (Figs. 6 and 9's claim, noiseless). Right: more-first
+    over less-first under each noise of the sweep (Fig. 8's claim holds where below 1).
+
+    Parameters
+    ----------
+    res : dict
+        A record of :func:`budget_sweep`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
+    fig, axes = panels(3)
+    specs = {(sp["profile"], sp["noise"], sp["level"]): sp for sp in res["specs"]}
+    quiet = specs[("exponential", "none", 0.0)]
+    T = quiet["budgets"]
+    for name in quiet["schedules"]:
+        mean, sd = _rel_stats(quiet, name)
+        _band(axes[0], {"mean": mean, "sd": sd}, x=T, color=COLOURS[name], label=name, marker="o", ms=3)
+    axes[0].set_title("exponential, no noise", fontsize=9)
+    axes[0].legend(title="schedule", fontsize=7)
+    for prof in ("power", "exponential", "uniform"):
+        sp = specs[(prof, "none", 0.0)]
+        mean, sd = _rel_stats(sp, "more-first")
+        _band(axes[1], {"mean": mean, "sd": sd}, x=sp["budgets"], label=prof, marker="o", ms=3)
+    axes[1].set_title("more-first, no noise", fontsize=9)
+    axes[1].legend(title="profile", fontsize=7)
+    for sp in res["specs"]:
+        if sp["profile"] != "exponential" or sp["noise"] == "none" or "less-first" not in sp["schedules"]:
+            continue
+        more = np.asarray(sp["schedules"]["more-first"]["recovery"]).mean(axis=1)
+        less = np.asarray(sp["schedules"]["less-first"]["recovery"]).mean(axis=1)
+        axes[2].plot(sp["budgets"], more / less, marker="o", ms=3, label=_spec_label(sp))
+    axes[2].axhline(1.0, color="k", lw=0.8)
+    axes[2].set_title("exponential under noise", fontsize=9)
+    axes[2].set_ylabel("more-first / less-first")
+    axes[2].legend(title="noise", fontsize=6)
+    for ax in axes:
+        _budget_axis(ax, res["budgets"])
+    for ax in axes[:2]:
+        ax.set_yscale("log")
+    axes[0].set_ylabel(r"final $\|\hat W - W^*\|_F\,/\,\|W^*\|_F$")
+    return fig
+
+
+def plot_variants(res: dict):
+    """The headline claims under each reading: more-first over less-first (and over equal)
+    against T, one panel per variant.
+
+    Parameters
+    ----------
+    res : dict
+        A record of :func:`variants`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
+    fig, axes = panels(len(res["variants"]), sharey=True)
+    colours = {"none": "k", "gaussian": "tab:green", "sparse": "tab:purple"}
+    for ax, var in zip(np.atleast_1d(axes), res["variants"]):
+        for sp in var["specs"]:
+            sch = sp["schedules"]
+            more = np.asarray(sch["more-first"]["recovery"]).mean(axis=1)
+            for other, ls in (("less-first", "-"), ("equal", ":")):
+                ax.plot(sp["budgets"], more / np.asarray(sch[other]["recovery"]).mean(axis=1),
+                        ls=ls, marker="o", ms=3, color=colours[sp["noise"]],
+                        label=_spec_label(sp) if other == "less-first" else None)
+        ax.axhline(1.0, color="k", lw=0.8)
+        _budget_axis(ax, res["budgets"])
+        ax.set_title(var["label"], fontsize=9)
+        ax.legend(fontsize=6)
+    np.atleast_1d(axes)[0].set_ylabel("more-first / less-first (solid)\nmore-first / equal (dotted)")
+    return fig
+
+
+def plot_simultaneous(res: dict):
+    """Eq. (4) against Algorithm 2 at equal compute: final relative recovery error against
+    flops, one panel per profile (simultaneous: a curve; sequential: one point per total
+    and schedule).
+
+    Parameters
+    ----------
+    res : dict
+        A record of :func:`simultaneous_baseline`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
+    fig, axes = panels(3, sharey=True)
+    seq = {sp["profile"]: sp for sp in res["sequential"]}
+    for ax, (prof, sim) in zip(axes, res["profiles"].items()):
+        rec = np.asarray(sim["recovery"]) / sim["w_norm"]
+        _band(ax, {"mean": rec.mean(0), "sd": rec.std(0)}, x=sim["flops"], color="k",
+              label="simultaneous, eq. (4)")
+        sp = seq[prof]
+        flops = np.asarray(sp["budgets"]) * res["flops_sequential_step"]
+        for name in sp["schedules"]:
+            mean, sd = _rel_stats(sp, name)
+            ax.errorbar(flops, mean, yerr=sd, color=COLOURS[name], marker="o", ms=3, lw=0.8,
+                        label=f"sequential, {name}")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("flops")
+        ax.set_title(prof, fontsize=9)
+    axes[0].set_ylabel(r"$\|\hat W - W^*\|_F\,/\,\|W^*\|_F$")
+    axes[0].legend(fontsize=6)
+    return fig
+
+
 #: figure name -> (experiment, plot). Each experiment takes a Setting and returns a dict.
 FIGURES = {
     "fig1": (schedule_paths, plot_fig1),
@@ -725,7 +1163,13 @@ FIGURES = {
     "fig8": (noisy_paths, plot_fig8),
     "fig9": (noisy_profiles, plot_fig9),
     "fig10": (threshold_steps, plot_fig10),
+    "budgets": (budget_sweep, plot_budgets),
+    "variants": (variants, plot_variants),
+    "simultaneous": (simultaneous_baseline, plot_simultaneous),
 }
+
+#: The figures that need a budget sweep (``Setting.budgets``); ``all`` skips them elsewhere.
+SWEEP_FIGURES = ("budgets", "variants", "simultaneous")
 
 
 # ============================================================== saving
