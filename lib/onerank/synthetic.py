@@ -484,7 +484,8 @@ def noisy_paths(s: Setting) -> dict:
 def noisy_profiles(s: Setting) -> dict:
     """Fig. 9: every profile under Gaussian noise (each kappa of ``s.fig9_levels``).
 
-    More-first schedule, budget ``s.T_noise``, raw spectra (as the authors' script).
+    More-first schedule, budget ``s.T_noise``, the spectra of :func:`problem` (raw in the
+    code settings, as the authors' script; normalised in the paper setting).
 
     Parameters
     ----------
