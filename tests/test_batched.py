@@ -139,6 +139,17 @@ def test_bad_input_is_named():
         batched.deflate_many(p.Y, p.X, bud, W_star=p.W_star.T)
     with pytest.raises(ValueError, match="seeds must be"):
         batched.deflate_many(np.stack([p.Y, p.Y]), p.X, bud, seeds=[1, 2, 3])
+    with pytest.raises(ValueError, match="seeds must be ints"):       # not truncated to 2
+        batched.deflate_many(p.Y, p.X, bud, seeds=2.7)
+    with pytest.raises(ValueError, match="seeds must be ints"):
+        batched.deflate_many(p.Y, p.X, bud, seeds=-1)
+    W = p.W_star.copy()
+    W[0, 0] = np.nan
+    with pytest.raises(ValueError, match="W_star must be finite"):
+        batched.deflate_many(p.Y, p.X, bud, W_star=W)
+    for bad in (0, -2, 1.5, True):
+        with pytest.raises(ValueError, match="max_runs"):
+            batched.deflate_many(p.Y, p.X, bud, max_runs=bad)
     X = p.X.copy()
     X[1] = X[0]                           # rank-deficient X
     with pytest.raises(ValueError, match="full rank"):

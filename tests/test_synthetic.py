@@ -140,3 +140,26 @@ def test_command_takes_several_figures(tmp_path):
     assert cli.main(["synthetic", "fig5", "fig1", "--setting", "code", "--scale", "quick",
                      "--out", str(tmp_path)]) == 0
     assert {f.name for f in (tmp_path / "code").iterdir()} >= {"fig1.json", "fig5.json", "fig1.png"}
+
+
+def test_bad_budgets_are_named():
+    for bad in (0, -5, 2.5):
+        with pytest.raises(ValueError, match="T must be"):
+            synthetic.schedule_paths(TINY, T=bad)
+    with pytest.raises(ValueError, match="trials must be"):
+        synthetic.schedule_paths(TINY, trials=0)
+    with pytest.raises(ValueError, match="scale must be"):
+        synthetic.setting("code", scale="big")
+
+
+@pytest.mark.parametrize("content", ["", '{"setting": {"name": "code"', "[1, 2]",
+                                     '{"setting": {"name": "paper"}, "run": {}}'])
+def test_a_broken_record_is_redone(tmp_path, capsys, content):
+    folder = tmp_path / "code"
+    folder.mkdir()
+    (folder / "fig5.json").write_text(content)          # truncated, foreign or another setting's
+    res = synthetic.write("fig5", "code", tmp_path, scale="quick")
+    assert res["setting"]["name"] == "code" and "run" in res
+    out = capsys.readouterr().out
+    assert "broken record" in out and str(folder / "fig5.json") in out       # named by path
+    assert json.loads((folder / "fig5.json").read_text())["setting"]["name"] == "code"

@@ -168,6 +168,10 @@ def deflate_many(Y, X, budgets, *, W_star=None, seeds=0, eta=0.003, tol: float |
     seeds = np.broadcast_to(np.asarray(seeds), (P,)) if np.ndim(seeds) == 0 else np.asarray(seeds)
     if seeds.shape != (P,):
         raise ValueError(f"seeds must be an int or {P} ints (one per problem), got shape {seeds.shape}")
+    if not (np.issubdtype(seeds.dtype, np.integer) and np.all(seeds >= 0)):
+        raise ValueError(f"seeds must be ints >= 0 (one per problem), got {seeds.tolist()!r}")
+    if W_star is not None and not np.all(np.isfinite(W_star)):
+        raise ValueError("W_star must be finite")
     if max_runs is not None and (isinstance(max_runs, bool) or not isinstance(max_runs, (int, np.integer))
                                  or max_runs < 1):
         raise ValueError(f"max_runs must be an int >= 1 or None, got {max_runs!r}")

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import batched, config, problems, results, schedules
+from . import _validate, batched, config, problems, results, schedules
 from .plotting import panels
 
 #: The colour of each of the paper's three schedules (Section 5.1; their values of alpha
@@ -320,8 +320,8 @@ def schedule_paths(s: Setting, *, T: int | None = None, profile: str = "exponent
 def _many_paths(s: Setting, specs: list, *, T=None, trials=None, names=tuple(schedules.NAMED),
                 exact=False) -> list:
     """:func:`schedule_paths` for several problem specifications in one batched run."""
-    T = T or s.T
-    trials = trials or s.trials
+    T = s.T if T is None else _validate.integer(T, "T", minimum=1)
+    trials = s.trials if trials is None else _validate.integer(trials, "trials", minimum=1)
     probs = [problem(s, trial=t, **spec) for spec in specs for t in range(trials)]
     budgets = _budgets(s, T, [schedules.NAMED[name] for name in names])
     res = _run(s, probs, budgets, trace=True, exact=exact, seeds=np.tile(np.arange(trials), len(specs)))
@@ -1204,9 +1204,17 @@ def write(figure: str, setting_name: str, out: str | os.PathLike, *, scale: str 
     s = setting(setting_name, scale=scale)
     folder = Path(out) / setting_name
     target = folder / f"{figure}.json"
+    res = None
     if target.exists() and not force:
-        res = results.read_json(target)
-    else:
+        try:                                # a truncated or foreign file is redone, not trusted
+            res = results.read_json(target)
+            if not isinstance(res, dict) or not {"setting", "run"} <= set(res) \
+                    or res["setting"].get("name") != setting_name:
+                raise ValueError("not a record of this figure and setting")
+        except (OSError, ValueError, AttributeError, TypeError, KeyError) as err:
+            print(f"{target}: broken record ({type(err).__name__}: {err}); recomputing it")
+            res = None
+    if res is None:
         start = time.perf_counter()
         res = FIGURES[figure][0](s)
         res["run"] = {**results.provenance(), "scale": scale, "wall_seconds": time.perf_counter() - start,
