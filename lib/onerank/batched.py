@@ -384,13 +384,6 @@ class _Shared:
             return self.M[idx]
         return self.factors[0][idx] @ self.factors[1][idx]
 
-    def sq_norms(self):
-        """||M[c]||_F^2 per slot."""
-        if self.dense:
-            return (self.M * self.M).sum((1, 2))
-        L, R = self.factors                                      # rows of R are orthonormal
-        return (L * L).sum((1, 2))
-
 
 class _Chunk:
     """The state of R runs advancing together (one torch tensor per quantity, runs first).
@@ -494,14 +487,12 @@ class _Chunk:
         r2 = self.gg + 2 * (b * gx).sum(1) + (b * b).sum(1) * (x * x).sum(1) + self.wout
         return torch.sqrt(torch.clamp(r2, min=0))
 
-    def _formed(self, J, M, Right_scale=None):
-        """The matrices M[slot] + sum_{j<=k} b_j v_j^T of runs J, formed explicitly, in blocks:
-        yields (rows of J, (len, m, q)). v_j = a~_j (Z_k, with M = Z and a minus sign folded in
-        by the caller) or a~_j / s (G_k)."""
+    def _deflated(self, J):
+        """The residuals Z_k = Z[slot] - sum_{j<k} b_j a~_j^T of runs J, formed explicitly, in
+        blocks: yields (rows of J, (len, m, q))."""
         for i in range(0, J.numel(), self.block):
             Jb = J[i:i + self.block]
-            A = self.A[Jb] if Right_scale is None else self.A[Jb] * Right_scale[Jb].unsqueeze(1)
-            yield Jb, M.matrices(self.slot[Jb]), self.B[Jb].transpose(1, 2) @ A
+            yield Jb, self.Z.matrices(self.slot[Jb]) - self.B[Jb].transpose(1, 2) @ self.A[Jb]
 
     def _exact_pairs(self, J, Zk):
         sigma, u, w, bad = _top_pair(Zk, Zk.transpose(1, 2).contiguous())
@@ -546,8 +537,8 @@ class _Chunk:
             self.b[C] = self.b0[C, kC]
             self.starts[C, kC] = tau
             if self.exact:      # the exact minimiser of Z_{k+1}, formed once for it
-                for Cb, Zs, low in self._formed(C, self.Z):
-                    self._exact_pairs(Cb, Zs - low)
+                for Cb, Zk in self._deflated(C):
+                    self._exact_pairs(Cb, Zk)
         return C
 
     # ---------------------------------------------------------------- the clock

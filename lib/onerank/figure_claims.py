@@ -383,10 +383,15 @@ def _per_total(totals, decide):
     return [(T, *decide(i)) for i, T in enumerate(totals)]
 
 
+def _over_totals(rows, **fields):
+    """A row of verdicts per total: ``fields``, ``per_total``, the combined ``verdict`` and
+    the totals where it ``holds_at``."""
+    return {**fields, "per_total": rows, "verdict": _combine([v for _, v, _ in rows]),
+            "holds_at": [T for T, v, _ in rows if v == "holds"]}
+
+
 def _claim_row(claim, printed, rows, data):
-    held = [T for T, v, _ in rows if v == "holds"]
-    return {"claim": claim, "printed": printed, "per_total": rows,
-            "verdict": _combine([v for _, v, _ in rows]), "holds_at": held, "data": data}
+    return _over_totals(rows, claim=claim, printed=printed, data=data)
 
 
 def sweep_claims(rec, path="live run"):
@@ -502,9 +507,7 @@ def variant_claims(rec):
             name = "no noise" if sp["noise"] == "none" else f"{sp['noise']} {sp['level']:g}"
             rows = _per_total(sp["budgets"], lambda i, sp=sp: _verdict_chain(
                 [(n, *_sweep_final(sp, n, "recovery", i)) for n in SCHEDULES]))
-            out.append({"variant": var["label"], "problem": name, "per_total": rows,
-                        "verdict": _combine([v for _, v, _ in rows]),
-                        "holds_at": [T for T, v, _ in rows if v == "holds"]})
+            out.append(_over_totals(rows, variant=var["label"], problem=name))
     return out
 
 
@@ -543,8 +546,7 @@ def simultaneous_claims(rec):
             return v, (f"eq. (4) after {sim['iterations'][j]} steps {_f(s_mean)} ± {s_sd:.2g} vs best "
                        f"sequential ({best}) {_f(q_mean)} ± {q_sd:.2g}")
         rows = _per_total(sp["budgets"], decide)
-        out.append({"profile": prof, "per_total": rows, "verdict": _combine([v for _, v, _ in rows]),
-                    "holds_at": [T for T, v, _ in rows if v == "holds"]})
+        out.append(_over_totals(rows, profile=prof))
     return out
 
 
