@@ -219,3 +219,29 @@ def test_low_rank_problems_run_on_factors_and_agree():
             _agree(res, i, j, ref, p.W_star)
             errors, _ = ref.error_path()
             assert _rel(res.trace["train_error"][i, j, : errors.size], errors) < RTOL
+
+
+@pytest.mark.parametrize("m, d, n", [(12, 15, 40), (30, 8, 40)])    # m <= q and m > q
+@pytest.mark.parametrize("noise", ["none", "gaussian"])              # Z factored and dense
+def test_exact_minimisers_after_the_run_agree(m, d, n, noise, monkeypatch):
+    # without a trace the exact minimisers come after the run, by Lanczos on the shared Z
+    # minus each run's correction, warm started from its own b_k; with a trace, one
+    # component at a time from the explicit Z_k. Both must give the reference's delta_k.
+    probs = [problems.make_problem(m, d, n, 5, seed=s, noise=noise, noise_level=0.1,
+                                   frobenius_norm=3.0) for s in range(2)]
+    Y, X = np.stack([p.Y for p in probs]), np.stack([p.X for p in probs])
+    budgets = np.stack([schedules.allocate(60, 5, a) for a in (1.5, 0.0, -1.0)])
+    run = lambda **kw: batched.deflate_many(Y, X, budgets, seeds=[3, 4], eta=0.02,   # noqa: E731
+                                            device="cpu", **kw)
+    online, after = run(trace=True), run()
+    assert _rel(after.delta_norms, online.delta_norms) < RTOL
+    for i, p in enumerate(probs):
+        for j, bud in enumerate(budgets):
+            ref = deflation.deflate(p.Y, p.X, bud, seed=3 + i, eta=0.02)
+            assert _rel(after.delta_norms[i, j], ref.delta_norms) < RTOL
+    monkeypatch.setattr(batched, "EXACT_BLOCK_BYTES", 1)      # one component per block
+    assert _rel(run().delta_norms, online.delta_norms) < RTOL
+    monkeypatch.setattr(batched, "LANCZOS_TOL", -1.0)         # every pair refused: the fallback
+    fb = run()
+    assert fb.fallbacks == budgets.size * len(probs)
+    assert _rel(fb.delta_norms, online.delta_norms) < RTOL

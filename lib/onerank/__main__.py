@@ -21,25 +21,43 @@ progress line with the time elapsed and an estimate of the time left.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 import time
 
-from . import language_sweep, synthetic, vision_sweep
+from . import synthetic
 
 
 SCALE_HELP = "the run size: full (default) or quick (the chapters' size); --profile is its old name"
 
 
-def _epilog() -> str:
+def _sweep(name: str):
+    """The sweep module of a command, imported only when needed (it imports torch, 3 s)."""
+    return importlib.import_module(f".{name}_sweep", __package__)
+
+
+def _experiments(name: str, command: str | None) -> list:
+    """The experiments of sweep ``name``; placeholders when another command runs."""
+    if command not in (None, name):
+        return ["all"]
+    return list(_sweep(name).EXPERIMENTS) + ["all"]
+
+
+def _epilog(command: str | None) -> str:
+    if command is not None:
+        return "'onerank COMMAND --help' gives each command's options."
     return ("experiments:\n"
             f"  synthetic: {', '.join(sorted(synthetic.FIGURES))}, all\n"
-            f"  vision:    {', '.join(vision_sweep.EXPERIMENTS)}, all\n"
-            f"  language:  {', '.join(language_sweep.EXPERIMENTS)}, all\n"
+            f"  vision:    {', '.join(_experiments('vision', None)[:-1])}, all\n"
+            f"  language:  {', '.join(_experiments('language', None)[:-1])}, all\n"
             "'onerank COMMAND --help' gives each command's options.")
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="onerank", description=__doc__.splitlines()[0], epilog=_epilog(),
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # The synthetic experiments need no torch: import a sweep's module only for its command.
+    command = argv[0] if argv and argv[0] in ("synthetic", "vision", "language") else None
+    parser = argparse.ArgumentParser(prog="onerank", description=__doc__.splitlines()[0], epilog=_epilog(command),
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     syn = sub.add_parser("synthetic", help="the synthetic experiments (Section 5.1, Appendix E)")
@@ -51,7 +69,7 @@ def main(argv=None) -> int:
                           "--profile is its old name")
     syn.add_argument("--force", action="store_true", help="recompute figures already saved")
     vis = sub.add_parser("vision", help="the image experiments (Section 5.2), resumable")
-    vis.add_argument("experiments", nargs="+", choices=list(vision_sweep.EXPERIMENTS) + ["all"])
+    vis.add_argument("experiments", nargs="+", choices=_experiments("vision", command))
     vis.add_argument("--out", required=True, help="output folder (results/vision for the recorded run)")
     vis.add_argument("--scale", "--profile", dest="scale", choices=("quick", "full"), default="full",
                      help=SCALE_HELP)
@@ -62,7 +80,7 @@ def main(argv=None) -> int:
                      help="epoch totals of the alpha and adaptive runs (default: the scale's)")
     vis.add_argument("--force", action="store_true", help="rerun runs already saved")
     lang = sub.add_parser("language", help="the SST-2 probe (authors' notes and code), resumable")
-    lang.add_argument("experiments", nargs="+", choices=list(language_sweep.EXPERIMENTS) + ["all"])
+    lang.add_argument("experiments", nargs="+", choices=_experiments("language", command))
     lang.add_argument("--out", required=True, help="output folder (results/language for the recorded run)")
     lang.add_argument("--scale", "--profile", dest="scale", choices=("quick", "full"), default="full",
                       help=SCALE_HELP)
@@ -75,14 +93,14 @@ def main(argv=None) -> int:
     if args.command == "language":
         start = time.perf_counter()
         exps = None if "all" in args.experiments else args.experiments
-        written = language_sweep.run(args.out, scale=args.scale, model=args.model, experiments=exps,
+        written = _sweep("language").run(args.out, scale=args.scale, model=args.model, experiments=exps,
                                      heads=args.heads, seeds=args.seeds, force=args.force)
         print(f"{len(written)} runs written to {args.out} in {time.perf_counter() - start:.1f} s")
         return 0
     if args.command == "vision":
         start = time.perf_counter()
         exps = None if "all" in args.experiments else args.experiments
-        written = vision_sweep.run(args.out, scale=args.scale, datasets=args.datasets, experiments=exps,
+        written = _sweep("vision").run(args.out, scale=args.scale, datasets=args.datasets, experiments=exps,
                                    seeds=args.seeds, totals=args.totals, force=args.force)
         print(f"{len(written)} runs written to {args.out} in {time.perf_counter() - start:.1f} s")
         return 0

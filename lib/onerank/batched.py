@@ -56,6 +56,8 @@ GRAM_CONDITION = 1e4
 GRAM_UP_TO = 256
 #: Accept a Lanczos top eigenpair (theta, u) of Z Z^T when ||Z Z^T u - theta u|| <= LANCZOS_TOL * theta.
 LANCZOS_TOL = 1e-12
+#: Memory for the Lanczos bases when the exact minimisers of many runs are computed together.
+EXACT_BLOCK_BYTES = 2**27
 
 
 @dataclass
@@ -378,6 +380,13 @@ class _Shared:
             out = torch.bmm(torch.bmm(Vs, self.factors[0]), self.factors[1])
         return out.reshape(*V.shape[:-1], out.shape[-1])
 
+    def sub(self, c0, c1):
+        """Slots c0..c1-1, in the same form."""
+        if self.dense:
+            return _Shared(self.M[c0:c1])
+        L, R = self.factors
+        return _Shared(None, (L[c0:c1], R[c0:c1]))
+
     def matrices(self, idx):
         """The dense matrices of slots ``idx`` (formed from the factors if need be)."""
         if self.dense:
@@ -416,6 +425,9 @@ class _Chunk:
         self.budgets, self.b0, self.r = budgets, b0, r
         self.eta_a, self.eta_b, self.tol, self.exact, self.trace, self.L, self.bar = \
             eta_a, eta_b, tol, exact, trace, L, bar
+        # without a trace, the exact minimisers are needed only for delta_k: all of them are
+        # computed together after the run (_exact_after), not one component at a time
+        self.defer = exact and not trace
         self.A = torch.zeros(R, r, q, **kw)
         self.B = torch.zeros(R, r, m, **kw)
         self.kmax = 0                                   # components stored so far (largest k)
@@ -511,7 +523,7 @@ class _Chunk:
             self.rec[J, kJ + 1] = torch.sqrt(self.gg[J] + self.wout[J])
         self.A[J, kJ], self.B[J, kJ], self.steps[J, kJ] = at, b, self.t[J]
         self.kmax = max(self.kmax, int(kJ.max()) + 1)
-        if self.exact:
+        if self.exact and not self.defer:
             dl = self._delta_now(J)
             self.delta[J, kJ] = dl
             self.cum[J] += dl
@@ -536,7 +548,7 @@ class _Chunk:
             self.budget[C] = self.budgets[C, kC]
             self.b[C] = self.b0[C, kC]
             self.starts[C, kC] = tau
-            if self.exact:      # the exact minimiser of Z_{k+1}, formed once for it
+            if self.exact and not self.defer:   # the exact minimiser of Z_{k+1}, formed once
                 for Cb, Zk in self._deflated(C):
                     self._exact_pairs(Cb, Zk)
         return C
@@ -544,7 +556,7 @@ class _Chunk:
     # ---------------------------------------------------------------- the clock
     def run(self):
         torch = self.torch
-        if self.exact:                                  # the first residual is the slot's Z:
+        if self.exact and not self.defer:               # the first residual is the slot's Z:
             Z = self.Z.matrices(slice(None))
             sigma, u, w, bad = _top_pair(Z, Z.transpose(1, 2).contiguous())   # one pair per slot
             self.fallbacks += bad
@@ -594,15 +606,80 @@ class _Chunk:
                                      "use a smaller eta")
         if not bool(self.done.all()):
             raise RuntimeError("internal error: runs left unfinished after their budgets")
+        if self.defer:
+            self._exact_after()
+
+    def _exact_after(self):
+        """The exact minimiser of every run's residual Z_k (k < r) and delta_k, after the run.
+
+        All runs and components at once, by Lanczos (:func:`_lanczos`) on the Gram matrix of
+        the smaller side of Z_k = Z - sum_{j<k} b_j a~_j^T, applied as products with the slot's
+        shared Z minus the rank-k correction (Z_k is never formed). Each starts from the
+        run's own b_k (a~_k when q < m), which gradient descent has turned towards the top
+        singular vector, so few steps are needed. Pairs that fail the residual test are
+        recomputed from the explicit Z_k (counted in ``fallbacks``).
+        """
+        torch = self.torch
+        m, q, r, W = self.m, self.q, self.r, self.width
+        on_m = m <= q                                   # K = S - sum_j P_j Q_j^T, k1 <= k2
+        S, St = (self.Z, self.Zt) if on_m else (self.Zt, self.Z)
+        P, Qf = (self.B, self.A) if on_m else (self.A, self.B)
+        k1, k2 = min(m, q), max(m, q)
+        kw = dict(device=P.device, dtype=P.dtype)
+        before = torch.tril(torch.ones(r, r, **kw), diagonal=-1)     # [k, j] = 1 if j < k
+        gen = torch.Generator(device=P.device).manual_seed(0)
+        rows_per_block = max(1, int(EXACT_BLOCK_BYTES // (16 * k1 * min(LANCZOS_STEPS, k1))))
+        cb = max(1, rows_per_block // (W * r))          # whole slots per block, or
+        kb = max(1, min(r, rows_per_block // W))        # components per block within one
+        for c0 in range(0, self.C, cb):
+            c1 = min(self.C, c0 + cb)
+            runs = slice(c0 * W, c1 * W)
+            Sb, Stb, Pb, Qb = S.sub(c0, c1), St.sub(c0, c1), P[runs], Qf[runs]
+            Rb = Pb.shape[0]
+            for k0 in range(0, r, kb if c1 - c0 == 1 else r):
+                ks = slice(k0, min(r, k0 + (kb if c1 - c0 == 1 else r)))
+                mask = before[ks]                       # (kc, r)
+                kc = mask.shape[0]
+
+                def fwd(v):                             # v^T K_k, rows (Rb * kc, k1) -> k2
+                    V = v.reshape(Rb, kc, k1)
+                    c = torch.bmm(V, Pb.transpose(1, 2)) * mask
+                    return (Sb.rows(V) - torch.bmm(c, Qb)).reshape(Rb * kc, k2)
+
+                def back(x):                            # x^T K_k^T, rows -> k1
+                    X = x.reshape(Rb, kc, k2)
+                    c = torch.bmm(X, Qb.transpose(1, 2)) * mask
+                    return (Stb.rows(X) - torch.bmm(c, Pb)).reshape(Rb * kc, k1)
+
+                v0 = Pb[:, ks].reshape(Rb * kc, k1)
+                v0 = v0 / torch.linalg.norm(v0, dim=1, keepdim=True).clamp(min=1e-300)
+                v0 = v0 + 1e-2 / k1 ** 0.5 * torch.randn(v0.shape, generator=gen, **kw)
+                sigma, u, x, bad = _lanczos(fwd, back, v0, gen)
+                nbad = int(bad.sum())
+                if nbad:                                # explicit Z_k for these: eigendecomposition
+                    i, kk = bad.nonzero().squeeze(1).div(kc, rounding_mode="floor"), \
+                        bad.nonzero().squeeze(1) % kc
+                    Pm = Pb[i] * mask[kk].unsqueeze(2)
+                    Kmat = Sb.matrices(i // W) - Pm.transpose(1, 2) @ Qb[i]
+                    sigma[bad], u[bad], x[bad] = _gram_top(Kmat, Kmat.transpose(1, 2).contiguous(),
+                                                           False)
+                    self.fallbacks += nbad
+                root = torch.sqrt(sigma).unsqueeze(1)
+                bs, xs = (root * u, root * x) if on_m else (root * x, root * u)
+                bs, xs = bs.reshape(Rb, kc, m), xs.reshape(Rb, kc, q) * self.s_inv[runs, None]
+                b, xa = self.B[runs, ks], self.A[runs, ks] * self.s_inv[runs, None]
+                d2 = ((b * b).sum(2) * (xa * xa).sum(2) - 2 * (b * bs).sum(2) * (xa * xs).sum(2)
+                      + (bs * bs).sum(2) * (xs * xs).sum(2))
+                self.delta[runs, ks] = torch.sqrt(torch.clamp(d2, min=0))
 
 
 def _top_pair(Z, Zt):
     """Top singular triplet of each Z[j] (J x m x q): sigma (J,), u (J, m), w (J, q), fallbacks.
 
     Small sizes: eigendecomposition of the smaller Gram matrix. Otherwise Lanczos with full
-    reorthogonalisation on it, then a residual test
+    reorthogonalisation on it (:func:`_lanczos`), then a residual test
     (||M u - theta u|| <= LANCZOS_TOL * theta, M = Z Z^T or Z^T Z); runs that fail it (tiny or
-    zero gaps, Z = 0) get a full SVD.
+    zero gaps, Z = 0) get a full eigendecomposition.
     """
     import torch
     J, m, q = Z.shape
@@ -610,53 +687,74 @@ def _top_pair(Z, Zt):
     k1 = A.shape[1]
     if k1 <= GRAM_UP_TO:
         return _gram_top(A, At, m > q) + (0,)
-    K = LANCZOS_STEPS
     gen = torch.Generator(device=Z.device).manual_seed(0)
     v = torch.randn(J, k1, generator=gen, device=Z.device, dtype=Z.dtype)
-    v = v / torch.linalg.norm(v, dim=1, keepdim=True)
-    Q = torch.zeros(J, k1, K, device=Z.device, dtype=Z.dtype)
-    MQ = torch.zeros_like(Q)
-    for j in range(K):
-        Q[:, :, j] = v
-        w = torch.bmm(torch.bmm(v.unsqueeze(1), A), At).squeeze(1)     # A A^T v, as row vectors
-        MQ[:, :, j] = w
-        Qj = Q[:, :, : j + 1]
-        for _ in range(2):                                  # classical Gram-Schmidt, twice
-            w = w - torch.bmm(Qj, torch.bmm(Qj.transpose(1, 2), w.unsqueeze(2))).squeeze(2)
-        nrm = torch.linalg.norm(w, dim=1, keepdim=True)
-        lost = nrm.squeeze(1) <= 1e-10 * torch.linalg.norm(MQ[:, :, j], dim=1).clamp(min=1e-300)
-        if bool(lost.any()):                                # invariant subspace found: restart there
-            fresh = torch.randn(int(lost.sum()), k1, generator=gen, device=Z.device, dtype=Z.dtype)
-            for _ in range(2):
-                fresh = fresh - torch.bmm(Qj[lost], torch.bmm(Qj[lost].transpose(1, 2),
-                                                             fresh.unsqueeze(2))).squeeze(2)
-            w[lost] = fresh
-            nrm = torch.linalg.norm(w, dim=1, keepdim=True)
-        v = w / nrm
-        if (j + 1) % 8 == 0 and j + 1 < K:             # converged already? (a cheap estimate:
-            Tj = Q[:, :, : j + 1].transpose(1, 2) @ MQ[:, :, : j + 1]   # the new direction's weight)
-            th, Yj = torch.linalg.eigh(0.5 * (Tj + Tj.transpose(1, 2)))
-            if bool((nrm.squeeze(1) * Yj[:, -1, -1].abs() <= 0.1 * LANCZOS_TOL * th[:, -1]).all()):
-                Q, MQ = Q[:, :, : j + 1], MQ[:, :, : j + 1]
-                break
-    T = Q.transpose(1, 2) @ MQ
-    theta, Yv = torch.linalg.eigh(0.5 * (T + T.transpose(1, 2)))
-    u = torch.bmm(Q, Yv[:, :, -1:]).squeeze(2)
-    u = u / torch.linalg.norm(u, dim=1, keepdim=True)
-    Atu = torch.bmm(u.unsqueeze(1), A).squeeze(1)
-    th = (Atu * Atu).sum(1)
-    res = torch.linalg.norm(torch.bmm(Atu.unsqueeze(1), At).squeeze(1) - th.unsqueeze(1) * u, dim=1)
-    sigma = torch.sqrt(th)
-    x = Atu / sigma.clamp(min=1e-300).unsqueeze(1)
-    bad = ~(res <= LANCZOS_TOL * th)
+    fwd = lambda v: torch.bmm(v.unsqueeze(1), A).squeeze(1)      # noqa: E731  v^T A
+    back = lambda x: torch.bmm(x.unsqueeze(1), At).squeeze(1)    # noqa: E731  x^T A^T
+    sigma, u, x, bad = _lanczos(fwd, back, v, gen)
     nbad = int(bad.sum())
     if nbad:
         sb, ub, xb = _gram_top(A[bad], At[bad], False)
-        sigma, x, u = sigma.clone(), x.clone(), u.clone()
         sigma[bad], u[bad], x[bad] = sb, ub, xb
     if m > q:                                           # A = Z^T: u is Z's right vector
         return sigma, x, u, nbad
     return sigma, u, x, nbad
+
+
+def _lanczos(fwd, back, v, gen, steps=None):
+    """Top eigenpair of M = A A^T for J matrices A (k1 x k2) given only as products, by
+    Lanczos with full reorthogonalisation from the start vectors v (J, k1).
+
+    ``fwd(v)`` returns the rows v^T A (J, k2), ``back(x)`` the rows x^T A^T (J, k1). Stops
+    early when every Ritz pair has converged (checked every 8 steps). Returns sigma (J,),
+    u (J, k1), x = A^T u / sigma (J, k2), and bad (J,) bool: the pairs that fail the residual
+    test ||M u - theta u|| <= LANCZOS_TOL * theta (the caller falls back on them).
+    """
+    import torch
+    J, k1 = v.shape
+    K = min(steps or LANCZOS_STEPS, k1)
+    v = v / torch.linalg.norm(v, dim=1, keepdim=True).clamp(min=1e-300)
+    # the basis step-major, (K, J, k1): projections onto it are elementwise products and
+    # sums over whole contiguous blocks (a batched bmm of J tiny matrix-vector products
+    # costs far more in overhead)
+    Q = torch.zeros(K, J, k1, device=v.device, dtype=v.dtype)
+    MQ = torch.zeros_like(Q)
+    used = K
+    for j in range(K):
+        Q[j] = v
+        w = back(fwd(v))                                    # A A^T v, as row vectors
+        MQ[j] = w
+        Qj = Q[: j + 1]
+        for _ in range(2):                                  # classical Gram-Schmidt, twice
+            w = w - (Qj * (Qj * w).sum(2, keepdim=True)).sum(0)
+        nrm = torch.linalg.norm(w, dim=1, keepdim=True)
+        lost = nrm.squeeze(1) <= 1e-10 * torch.linalg.norm(MQ[j], dim=1).clamp(min=1e-300)
+        if bool(lost.any()):                                # invariant subspace found: restart there
+            fresh = torch.randn(int(lost.sum()), k1, generator=gen, device=v.device, dtype=v.dtype)
+            Ql = Qj[:, lost]
+            for _ in range(2):
+                fresh = fresh - (Ql * (Ql * fresh).sum(2, keepdim=True)).sum(0)
+            w[lost] = fresh
+            nrm = torch.linalg.norm(w, dim=1, keepdim=True)
+        v = w / nrm.clamp(min=1e-300)
+        if (j + 1) % 8 == 0 and 8 < j + 1 < K:         # converged already? (a cheap estimate:
+            Tj = torch.einsum("inc,jnc->nij", Qj, MQ[: j + 1])    # the new direction's weight)
+            th, Yj = torch.linalg.eigh(0.5 * (Tj + Tj.transpose(1, 2)))
+            if bool((nrm.squeeze(1) * Yj[:, -1, -1].abs() <= 0.1 * LANCZOS_TOL * th[:, -1]).all()):
+                used = j + 1
+                break
+    Q, MQ = Q[:used], MQ[:used]
+    T = torch.einsum("inc,jnc->nij", Q, MQ)
+    theta, Yv = torch.linalg.eigh(0.5 * (T + T.transpose(1, 2)))
+    u = torch.einsum("jnc,nj->nc", Q, Yv[:, :, -1])
+    u = u / torch.linalg.norm(u, dim=1, keepdim=True).clamp(min=1e-300)
+    Atu = fwd(u)
+    th = (Atu * Atu).sum(1)
+    res = torch.linalg.norm(back(Atu) - th.unsqueeze(1) * u, dim=1)
+    sigma = torch.sqrt(th)
+    x = Atu / sigma.clamp(min=1e-300).unsqueeze(1)
+    bad = ~(res <= LANCZOS_TOL * th)
+    return sigma, u, x, bad
 
 
 def _gram_top(A, At, transposed):
