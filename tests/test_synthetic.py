@@ -21,7 +21,7 @@ def test_settings_and_profiles():
     assert quick.budgets == tuple(T // 4 for T in synthetic.SETTINGS["paper"].budgets)
     code = synthetic.setting("code", scale="quick")
     assert (code.m, code.d, code.n, code.T, code.trials) == (100, 200, 500, 500, 3)
-    with pytest.raises(ValueError, match="setting must be one of"):
+    with pytest.raises(ValueError, match=r"name \(the setting\) must be one of"):
         synthetic.setting("papers")
 
 

@@ -193,8 +193,9 @@ def test_mixed_precision_does_not_change_the_toy_results_materially():
 def test_training_checks_the_budget_before_any_work():
     model = vision.mlp(4, 3, 8)
     x, y = torch.zeros(5, 4), torch.zeros(5, dtype=torch.long)
-    for bad in ({"epochs": -1}, {"epochs": 1.5}, {"epochs": 1, "batch": 0}):
-        with pytest.raises(ValueError, match="epochs must be an integer >= 0 and batch an integer >= 1"):
+    for bad, said in (({"epochs": -1}, "epochs must be >= 0"), ({"epochs": 1.5}, "epochs must be an integer"),
+                      ({"epochs": 1, "batch": 0}, "batch must be >= 1")):
+        with pytest.raises(ValueError, match=said):
             vision.train(model, model.parameters(), x, y, **{"epochs": 1, **bad})
     with pytest.raises(ValueError, match="params is empty"):
         vision.train(model, [], x, y, epochs=1)
@@ -271,8 +272,8 @@ def test_joint_read_at_fewer_epochs_is_the_shorter_run():
         assert long["at"][e]["accuracy"] == short["accuracy"]
         assert all(torch.equal(a, b) for a, b in zip(long["at"][e]["model"].state_dict().values(),
                                                      short["model"].state_dict().values()))
-    for bad in ([0], [5]):
-        with pytest.raises(ValueError, match=r"at must list epoch counts in \[1, epochs=4\]"):
+    for bad, said in (([0], r"at must list integers >= 1"), ([5], r"at must list epoch counts in \[1, epochs=4\]")):
+        with pytest.raises(ValueError, match=said):
             vision.joint(base, ds.subset(new), 2, 4, at=bad)
 
 
@@ -305,5 +306,5 @@ def test_sequential_many_is_sequential_for_each_schedule():
     for sch, accs in many.items():
         assert vision.sequential(base, ds, list(sch), seed=6, lr=0.01)["accuracy"] == accs
     for bad in ([], [()], [(1, -1)]):
-        with pytest.raises(ValueError, match="schedules must be non-empty lists of epochs >= 0"):
+        with pytest.raises(ValueError, match=r"schedules( must be non-empty|\[0\] must list integers >= 0)"):
             vision.sequential_many(base, ds, bad)

@@ -230,3 +230,30 @@ def test_cifar100_loads_from_torchvision_layout_and_runs(tmp_path, monkeypatch):
     assert "torchvision CIFAR100" in base["config"]["source"]
     assert base["metrics"]["new_accuracy"] == 0.0                       # the head never saw classes 50-99
     assert len(seq["metrics"]["accuracy"]) == 3
+
+
+class _NotWeights:
+    """A pickled object that is not a tensor: weights_only loading must refuse it."""
+
+
+def test_a_broken_cached_base_is_trained_again(tmp_path, capsys):
+    _, old, _ = _toy_loader("toy", "quick", "cpu")
+    model, wall = vision_sweep._base("toy", old, 0, 2, tmp_path, "cpu")
+    assert wall is not None                                    # trained and cached
+    cache = next((tmp_path / ".cache").glob("*.pt"))
+    digest = cache.with_name(cache.name + ".sha256")
+    assert digest.read_text().strip() == vision_sweep._sha256(cache)
+    again, wall = vision_sweep._base("toy", old, 0, 2, tmp_path, "cpu")
+    assert wall is None                                        # loaded from the cache
+    for p, q in zip(model.state_dict().values(), again.state_dict().values()):
+        assert torch.equal(p, q)
+    cache.write_bytes(cache.read_bytes()[:100])                # truncated
+    _, wall = vision_sweep._base("toy", old, 0, 2, tmp_path, "cpu")
+    assert wall is not None and f"{cache}: cached base model not usable" in capsys.readouterr().out
+    torch.save({"w": _NotWeights()}, cache)                    # a pickle with a matching digest
+    digest.write_text(vision_sweep._sha256(cache))
+    _, wall = vision_sweep._base("toy", old, 0, 2, tmp_path, "cpu")
+    assert wall is not None and "not usable" in capsys.readouterr().out
+    digest.unlink()                                            # weights without their digest
+    _, wall = vision_sweep._base("toy", old, 0, 2, tmp_path, "cpu")
+    assert wall is not None and "digest is missing or differs" in capsys.readouterr().out

@@ -138,20 +138,24 @@ def deflate_many(Y, X, budgets, *, W_star=None, seeds=0, eta=0.003, tol: float |
     """
     import torch
 
-    Y = np.asarray(Y, dtype=np.float64)
+    Y = _validate.real_array(Y, "Y")
     if Y.ndim == 2:
         Y = Y[None]
     if Y.ndim != 3:
         raise ValueError(f"Y must have shape (P, m, n) or (m, n), got {Y.shape}")
     P, m, n = Y.shape
-    X = np.asarray(X, dtype=np.float64)
+    X = _validate.real_array(X, "X")
     if X.ndim == 2:
         X = X[None]
-    if X.ndim != 3 or X.shape[2] != n or X.shape[0] not in (1, P):
+    if X.ndim == 3 and X.shape[2] != n:
+        raise ValueError(f"Y (P, m, n) and X (P, d, n) must have the same number of columns n; "
+                         f"got Y {Y.shape} and X {X.shape}")
+    if X.ndim != 3 or X.shape[0] not in (1, P):
         raise ValueError(f"X must have shape (P, d, n) = ({P}, d, {n}) or (d, {n}), got {X.shape}")
     d = X.shape[1]
-    if not (np.all(np.isfinite(Y)) and np.all(np.isfinite(X))):
-        raise ValueError("Y and X must be finite")
+    if 0 in (P, m, n, d):
+        raise ValueError(f"Y and X must not be empty: got Y {Y.shape} and X {X.shape}")
+    _validate.finite(Y, "Y"), _validate.finite(X, "X")
     budgets = np.asarray(budgets)
     if budgets.ndim == 1:
         budgets = budgets[None]
@@ -162,7 +166,7 @@ def deflate_many(Y, X, budgets, *, W_star=None, seeds=0, eta=0.003, tol: float |
     if r > min(m, d):
         raise ValueError(f"r (columns of budgets) must be <= min(m, d) = {min(m, d)}, got {r}")
     if W_star is not None:
-        W_star = np.asarray(W_star, dtype=np.float64)
+        W_star = _validate.real_array(W_star, "W_star")
         if W_star.ndim == 2:
             W_star = W_star[None]
         if W_star.shape[1:] != (m, d) or W_star.shape[0] not in (1, P):
@@ -179,7 +183,7 @@ def deflate_many(Y, X, budgets, *, W_star=None, seeds=0, eta=0.003, tol: float |
         raise ValueError(f"max_runs must be an int >= 1 or None, got {max_runs!r}")
     eta_a, eta_b = _validate.step_sizes(eta)
     tol = 0.0 if tol is None else _validate.real(tol, "tol", nonnegative=True)
-    device = device or config.device()
+    device = config.torch_device(device)
     dtype = torch.float32 if str(device).startswith("mps") else torch.float64
     dev = torch.device(device)
 
@@ -212,6 +216,9 @@ def deflate_many(Y, X, budgets, *, W_star=None, seeds=0, eta=0.003, tol: float |
     copies = 3 if W_star is not None else 2                         # Z, Z^T (and G^T) per group
     per_chunk = max(1, int(512 * 2**20 // (8 * m * q * copies)))    # groups held at once
     L = int(budgets.sum(axis=1).max())
+    _validate.fits(P * S * (r * (m + d) + (3 * (L + 1) if trace else 0)),
+                   f"the outputs of P={P} problems x S={S} schedules (r={r}, m={m}, d={d}"
+                   + (f", traces of {L + 1} steps, the largest total of budgets)" if trace else ")"))
     out = _Outputs(P, S, r, m, d, L, exact, W_star is not None, trace)
     fallbacks = 0
     bar = None

@@ -147,6 +147,49 @@ def device() -> str:
     return "cpu"
 
 
+def torch_device(value=None, name: str = "device") -> str:
+    """The library's one reading of a device argument: ``value`` checked, or :func:`device`.
+
+    Parameters
+    ----------
+    value : str or torch.device, optional
+        A torch device name ("cpu", "cuda", "cuda:1", "mps"); None means :func:`device`.
+    name : str, optional
+        The argument's name, for the message (default "device").
+
+    Returns
+    -------
+    str
+        The device name.
+
+    Raises
+    ------
+    ValueError
+        Naming ``name``, for a name torch does not know or a device this machine lacks.
+    TypeError
+        For a value that is neither a string nor a torch.device.
+    """
+    import torch
+    if value is None:
+        value = device()
+    if not isinstance(value, (str, torch.device)):
+        raise TypeError(f"{name} must be a torch device name such as 'cpu' or 'cuda', got {value!r}")
+    try:
+        dev = torch.device(value)
+    except RuntimeError:
+        raise ValueError(f"{name} must be a torch device name such as 'cpu', 'cuda' or 'mps', "
+                         f"got {str(value)!r}") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"{name} is {str(value)!r}, but no CUDA GPU is visible here")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise ValueError(f"{name} is {str(value)!r}, but only {torch.cuda.device_count()} GPUs are visible")
+    if dev.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ValueError(f"{name} is {str(value)!r}, but MPS is not available here")
+    if dev.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"{name} must be a cpu, cuda or mps device, got {str(value)!r}")
+    return str(value)
+
+
 def progress(iterable=None, *, enabled: bool = True, **kwargs):
     """A tqdm progress bar (``tqdm.auto``: a widget in Jupyter and Colab, text elsewhere).
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import config
+from . import _validate, config
 
 #: name -> (classes, torchvision folder, per-channel mean, per-channel std)
 DATASETS = {
@@ -68,7 +68,7 @@ class Dataset:
         keep_tr = torch.isin(self.y_train, classes.to(self.y_train.device)).nonzero().squeeze(1)
         keep_te = torch.isin(self.y_test, classes.to(self.y_test.device)).nonzero().squeeze(1)
         if train_limit is not None and keep_tr.numel() > train_limit:
-            g = torch.Generator().manual_seed(seed)
+            g = _validate.torch_generator(seed)
             keep_tr = keep_tr[torch.randperm(keep_tr.numel(), generator=g)[:train_limit].to(keep_tr.device)]
             keep_tr = keep_tr.sort().values
         return replace(self, x_train=self.x_train[keep_tr], y_train=self.y_train[keep_tr],

@@ -36,7 +36,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from . import config, lora
+from . import _validate, config, lora
 from .training import autocast, check_budget, mean_over_batches
 
 #: name -> where the weights come from, the adapted projections (name suffixes), and the
@@ -134,7 +134,7 @@ def load_model(name: str, *, seed: int = 0, device: str | None = None):
     for p in model.parameters():
         p.requires_grad_(False)
     reset_head(model, name, seed)
-    return model.to(device or config.device()), tokenizer
+    return model.to(config.torch_device(device)), tokenizer
 
 
 def head_modules(model: nn.Module, name: str) -> list[nn.Linear]:
@@ -175,7 +175,7 @@ def reset_head(model: nn.Module, name: str, seed: int) -> None:
     -------
     None
     """
-    gen = torch.Generator().manual_seed(10_000 + seed)
+    gen = _validate.torch_generator(10_000 + _validate.seed(seed))
     with torch.no_grad():
         for layer in head_modules(model, name):
             layer.weight.copy_(0.02 * torch.randn(layer.weight.shape, generator=gen))
@@ -236,7 +236,7 @@ class Encoded:
         """A seeded random choice of ``count`` sentences (all when None or larger than N)."""
         if count is None or count >= len(self):
             return self
-        pick = torch.randperm(len(self), generator=torch.Generator().manual_seed(seed))[:count].sort().values
+        pick = torch.randperm(len(self), generator=_validate.torch_generator(seed))[:count].sort().values
         pick = pick.to(self.ids.device)
         return Encoded(self.ids[pick], self.lengths[pick], self.labels[pick])
 
@@ -481,8 +481,8 @@ def train(model: nn.Module, params, data: Encoded, steps: int, *, batch: int = 3
         empty (:func:`onerank.training.check_budget`).
     """
     params = check_budget(steps, params, name="steps", batch=batch)
-    gen = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)                          # dropout draws from the global generator
+    gen = _validate.torch_generator(seed)
+    torch.manual_seed(_validate.seed(seed))                          # dropout draws from the global generator
     per_epoch = steps_per_epoch(len(data), batch)
     model.train()
     losses, done = [], 0
@@ -601,9 +601,7 @@ def sequential(base, name: str, train_data: Encoded, dev: Encoded, steps, *, hea
         If ``steps`` is empty or has a negative entry, or ``head`` is neither "frozen" nor
         "trainable".
     """
-    steps = [int(s) for s in steps]
-    if not steps or min(steps) < 0:
-        raise ValueError(f"steps must list one int >= 0 per component, got {steps}")
+    steps = _validate.counts(steps, "steps")
     model, layers, head_params = _prepare(base, name, head, init_std)
     accs = []
     for k, t in enumerate(steps):

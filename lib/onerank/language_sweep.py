@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import config, language, results, schedules
+from . import _validate, config, language, results, schedules
 
 @dataclass(frozen=True)
 class LanguageScale:
@@ -138,6 +138,7 @@ def plan(scale: str, experiments, heads, seeds) -> list[tuple[str, str, int, int
         ``(experiment, head, seed, total)``: ``total`` is the alpha runs' budget in
         components (one run per entry of the scale's ``totals``), None for the other runs.
     """
+    _validate.choice(scale, "scale", SCALES)
     runs = []
     for exp in experiments:
         for head in heads:
@@ -192,7 +193,7 @@ def setup(name: str, device: str | None = None):
     train, dev : onerank.language.Encoded
         On ``device``: all training sentences and the validation sentences.
     """
-    device = device or config.device()
+    device = config.torch_device(device)
     base, tokenizer = language.load_model(name, seed=0, device=device)
     data = language.encoded_sst2(name, tokenizer)
     return base, tokenizer, data["train"].to(device), data["dev"].to(device)
@@ -217,6 +218,7 @@ def budget(train, scale: str) -> tuple[int, int, float]:
     tokens_per_step : float
         Mean real tokens per step: the set's tokens divided by ``epoch``.
     """
+    _validate.choice(scale, "scale", SCALES)
     epoch = language.steps_per_epoch(len(train))
     return epoch, max(1, round(SCALES[scale].component_epochs * epoch)), train.tokens / epoch
 
@@ -365,10 +367,10 @@ def run(out, *, scale: str = "full", model: str | None = None, experiments=None,
     heads = list(heads or p.heads)
     if any(h not in ("frozen", "trainable") for h in heads):
         raise ValueError(f"heads must be among ('frozen', 'trainable'), got {heads}")
-    if seeds is not None and int(seeds) < 1:
-        raise ValueError(f"seeds must be >= 1, got {seeds}")
-    seeds = range(int(seeds) if seeds is not None else p.seeds)
-    out, device = Path(out), device or config.device()
+    if seeds is not None:
+        seeds = _validate.integer(seeds, "seeds", minimum=1)
+    seeds = range(seeds if seeds is not None else p.seeds)
+    out, device = Path(out), config.torch_device(device)
     runs = [results.Run(out / run_file(name, exp, head, seed, T),
                         {"model": name, "source": language.MODELS[name]["source"], "experiment": exp,
                          "head": head, "seed": seed, "scale": scale, **({"total_components": T} if T else {})},

@@ -26,6 +26,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from . import _validate
+
 
 class LoRALinear(nn.Module):
     """A frozen ``nn.Linear`` with a stack of frozen low-rank components and one trainable pair.
@@ -171,7 +173,7 @@ def add_component(layers: dict, rank: int = 1, *, seed: int | None = None) -> li
     list of nn.Parameter
         The new trainable parameters, A and B of each layer in turn (2 per layer).
     """
-    gen = None if seed is None else torch.Generator().manual_seed(seed)
+    gen = None if seed is None else _validate.torch_generator(seed)
     params = []
     for layer in layers.values():
         layer.add_component(rank, generator=gen)

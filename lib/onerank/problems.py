@@ -182,6 +182,7 @@ def make_problem(
     d = _validate.integer(d, "d", minimum=1)
     n = _validate.integer(n, "n", minimum=1)
     rank = _validate.integer(rank, "rank", minimum=1, maximum=min(m, d))
+    _validate.fits(max(m, d) * n + m * d, f"a problem with m={m}, d={d}, n={n}")
     _validate.choice(noise, "noise", NOISES)
     _validate.choice(x_norm, "x_norm", X_NORMS)
     noise_level = _validate.real(noise_level, "noise_level", nonnegative=True)
@@ -198,7 +199,7 @@ def make_problem(
         if frobenius_norm is not None:
             s = s * (_validate.real(frobenius_norm, "frobenius_norm", positive=True) / np.linalg.norm(s))
 
-    rng = np.random.default_rng(seed)
+    rng = _validate.generator(seed)
     U = random_orthonormal(m, rank, rng)
     V = random_orthonormal(d, rank, rng)
     W_star = (U * s) @ V.T

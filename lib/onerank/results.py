@@ -5,8 +5,10 @@ finished unit of work as one JSON file through :func:`atomic_write`: the data go
 temporary file in the same folder, which is then renamed over the target. A reader
 therefore sees either the old file or the complete new one, never half a file, and a
 sweep that is stopped (a closed Colab tab, a killed job) resumes by skipping the units
-whose files exist. :func:`provenance` is what each file records about how it was made,
-and :func:`run_sweep` is the loop that the vision and language sweeps share.
+whose files exist and hold the run they claim (:func:`check_record`; a broken or foreign
+file is reported by path and redone). :func:`provenance` is what each file records about
+how it was made, and :func:`run_sweep` is the loop that the vision and language sweeps
+share.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import subprocess
 import tempfile
 import time
@@ -50,10 +53,65 @@ def atomic_write(path, write_to) -> None:
     try:
         write_to(tmp)
         os.chmod(tmp, 0o644)                 # mkstemp makes it private; results are for reading
+        with open(tmp, "rb") as f:           # the data on disk before the name points at them
+            os.fsync(f.fileno())
+        _fsync_folder(path.parent)
         os.replace(tmp, path)
+        _fsync_folder(path.parent)           # and the rename itself
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def _fsync_folder(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:                          # a system that cannot open folders (Windows)
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+#: Temporary files of :func:`atomic_write` older than this many seconds are leftovers of a
+#: killed write (a write takes milliseconds); :func:`clean_leftovers` removes them.
+LEFTOVER_AGE = 60.0
+
+
+def clean_leftovers(folder, *, min_age: float = LEFTOVER_AGE) -> list[Path]:
+    """Remove the temporary files that killed :func:`atomic_write` calls left in ``folder``.
+
+    Those are the hidden files ``.<name>.<random><suffix>`` beside a target; only the ones
+    not modified for ``min_age`` seconds are removed, so a write in progress in another
+    process is left alone.
+
+    Parameters
+    ----------
+    folder : str or path-like
+        The folder, searched recursively; nothing happens when it does not exist.
+    min_age : float, optional
+        Age in seconds (default :data:`LEFTOVER_AGE`).
+
+    Returns
+    -------
+    list of Path
+        The files removed.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    now, removed = time.time(), []
+    for p in sorted(folder.rglob(".*")):
+        # mkstemp's name: "." + target name + "." + 8 random characters + target suffix
+        m = re.fullmatch(r"\.(.+)\.([a-z0-9_]{8})(\.[^.]*)?", p.name)
+        if (m and m.group(1).endswith(m.group(3) or "") and p.is_file()
+                and now - p.stat().st_mtime >= min_age):
+            p.unlink(missing_ok=True)
+            removed.append(p)
+    return removed
 
 
 def write_json(path, obj: dict) -> None:
@@ -102,6 +160,10 @@ def migrate(record: dict) -> dict:
     return record
 
 
+class BrokenRecord(ValueError):
+    """A saved record that cannot be used: not JSON, not a record, or another run's."""
+
+
 def read_json(path) -> dict:
     """One saved record, parsed and :func:`migrate`-d.
 
@@ -114,8 +176,62 @@ def read_json(path) -> dict:
     -------
     dict
         The record.
+
+    Raises
+    ------
+    BrokenRecord
+        (a ValueError) naming ``path`` when the file is not UTF-8 JSON holding an object
+        (a truncated or emptied file, say).
     """
-    return migrate(json.loads(Path(path).read_text()))
+    path = Path(path)
+    try:
+        record = json.loads(path.read_text())
+    except UnicodeDecodeError as err:
+        raise BrokenRecord(f"{path}: not a text file ({err.reason})") from None
+    except json.JSONDecodeError as err:
+        what = "empty" if not err.doc.strip() else f"not valid JSON ({err.msg} at line {err.lineno})"
+        raise BrokenRecord(f"{path}: {what}") from None
+    if not isinstance(record, dict):
+        raise BrokenRecord(f"{path}: a record must be a JSON object, got {type(record).__name__}")
+    return migrate(record)
+
+
+def check_record(path, config: dict | None = None) -> dict:
+    """A sweep's record, read and checked: parsed, with its three parts, and the run it claims.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The record's JSON file.
+    config : dict, optional
+        The planned configuration of the run the file should hold: each of its fields must
+        be saved with the same value (compared as JSON).
+
+    Returns
+    -------
+    dict
+        The record (:func:`read_json`).
+
+    Raises
+    ------
+    BrokenRecord
+        Naming ``path`` and what is wrong.
+    """
+    record = read_json(path)
+    missing = [part for part in ("config", "metrics", "run") if not isinstance(record.get(part), dict)]
+    if missing:
+        raise BrokenRecord(f"{path}: missing or not an object: {', '.join(missing)}")
+    if config:
+        planned = json.loads(json.dumps(config))
+        other = [k for k in planned if record["config"].get(k, _ABSENT) != planned[k]]
+        if other:
+            k = other[0]
+            raise BrokenRecord(f"{path}: holds another run ({k} = {record['config'].get(k, 'absent')!r}, "
+                               f"expected {planned[k]!r})")
+    return record
+
+
+_ABSENT = object()
 
 
 def saved_like(path, config: dict, keys) -> dict | None:
@@ -141,7 +257,10 @@ def saved_like(path, config: dict, keys) -> dict | None:
     path = Path(path)
     if not path.exists():
         return None
-    rec = read_json(path)
+    try:
+        rec = check_record(path)
+    except BrokenRecord:                    # not reused; its own run reports and redoes it
+        return None
     return rec if all(rec["config"].get(k) == config.get(k) for k in keys) else None
 
 
@@ -229,7 +348,9 @@ def provenance(device: str | None = None) -> dict:
     """Device, library versions and git commit, for the JSON of a run.
 
     ``uncommitted_changes`` is True when tracked files differed from ``commit`` at run time
-    (the commit alone then does not reproduce the run).
+    (the commit alone then does not reproduce the run). ``torch_threads`` matters too:
+    results are bitwise reproducible at a fixed thread count, not across thread counts
+    (a different split of a BLAS reduction rounds differently, at the 1e-16 level).
 
     Parameters
     ----------
@@ -247,9 +368,12 @@ def provenance(device: str | None = None) -> dict:
     from . import __version__
     here = Path(__file__).parent
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+        # --no-optional-locks: reading the status takes no lock on the repository (a
+        # sweep running beside a git command in the same checkout never blocks it)
+        git = ["git", "--no-optional-locks"]
+        commit = subprocess.run(git + ["rev-parse", "HEAD"], capture_output=True, text=True,
                                 check=True, cwd=here).stdout.strip()
-        changed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+        changed = subprocess.run(git + ["status", "--porcelain", "--untracked-files=no"], capture_output=True,
                                  text=True, check=True, cwd=here).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         commit, changed = None, ""
@@ -291,6 +415,18 @@ def save_run(path, config: dict, metrics: dict, *, wall_seconds: float, command:
               "run": {**provenance(device), "wall_seconds": wall_seconds, "command": command}}
     write_json(path, record)
     return record
+
+
+def _saved(run) -> bool:
+    """Whether ``run``'s record exists and holds it; a broken one is reported (and redone)."""
+    if not Path(run.path).exists():
+        return False
+    try:
+        check_record(run.path, run.config)
+    except BrokenRecord as err:
+        print(f"{err}: it will be redone", flush=True)
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -337,7 +473,10 @@ def run_sweep(runs, do, *, force: bool = False, progress: bool = True, desc: str
         The JSON files written in this call, in order.
     """
     runs = list(runs)
-    todo = [r for r in runs if force or not Path(r.path).exists()]
+    for folder in sorted({Path(r.path).parent for r in runs}):
+        for p in clean_leftovers(folder):
+            print(f"removed {p}, left by a write that was killed", flush=True)
+    todo = [r for r in runs if force or not _saved(r)]
     print(f"{len(runs)} runs in the sweep, {len(runs) - len(todo)} already saved, {len(todo)} to do"
           + (f" ({about})" if about else ""), flush=True)
     written = []

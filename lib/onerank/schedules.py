@@ -94,8 +94,9 @@ def allocate(T: int, r: int, alpha: float, floor: int = 2) -> np.ndarray:
     >>> allocate(500, 20, 1.0)[[0, 1, -2, -1]].tolist()
     [48, 46, 4, 2]
     """
-    T = _validate.integer(T, "T", minimum=0)
-    r = _validate.integer(r, "r", minimum=1)
+    # the split is computed in float64: beyond 2**52 steps its shares would lose whole steps
+    T = _validate.integer(T, "T", minimum=0, maximum=2**52)
+    r = _validate.integer(r, "r", minimum=1, maximum=2**20)
     floor = _validate.integer(floor, "floor", minimum=0)
     if T < floor * r:
         raise ValueError(f"T must be >= floor * r = {floor} * {r} = {floor * r}, got T={T}")

@@ -172,8 +172,8 @@ def setting(name: str, *, scale: str | None = None) -> Setting:
         The sized setting.
     """
     if name not in SETTINGS:
-        raise ValueError(f"setting must be one of {sorted(SETTINGS)}, got {name!r}")
-    scale = scale or config.scale()
+        raise ValueError(f"name (the setting) must be one of {sorted(SETTINGS)}, got {name!r}")
+    scale = config.scale() if scale is None else scale
     if scale not in ("quick", "full"):
         raise ValueError(f"scale must be 'quick' or 'full', got {scale!r}")
     s = SETTINGS[name]
@@ -1204,6 +1204,8 @@ def write(figure: str, setting_name: str, out: str | os.PathLike, *, scale: str 
     s = setting(setting_name, scale=scale)
     folder = Path(out) / setting_name
     target = folder / f"{figure}.json"
+    for p in results.clean_leftovers(folder):
+        print(f"removed {p}, left by a write that was killed")
     res = None
     if target.exists() and not force:
         try:                                # a truncated or foreign file is redone, not trusted

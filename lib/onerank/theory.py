@@ -216,6 +216,7 @@ def tail(sigma_Y, r, kind: str = "l2") -> float:
 
 def _tail(s: np.ndarray, r: int, kind: str) -> float:
     _validate.choice(kind, "tail", TAILS)
+    r = _validate.integer(r, "r", minimum=0)
     rest = s[r:]
     return float(np.sqrt(np.sum(rest**2)) if kind == "l2" else np.sum(rest))
 
@@ -529,6 +530,8 @@ def gaussian_singular_values(m: int, n: int, trials: int, *, seed=0, batch: int 
     n = _validate.integer(n, "n", minimum=1)
     trials = _validate.integer(trials, "trials", minimum=1)
     batch = _validate.integer(batch, "batch", minimum=1)
+    _validate.fits(min(batch, trials) * m * n, f"gaussian_singular_values with m={m}, n={n}, "
+                   f"batch={min(batch, trials)}")
     rng = _validate.generator(seed)
     out = [np.linalg.svd(rng.standard_normal((min(batch, trials - i), m, n)), compute_uv=False)
            for i in range(0, trials, batch)]
@@ -672,16 +675,18 @@ def deflation_with_errors(Y, errors) -> dict:
         ``"delta_norms"`` : (r,) ndarray, ||b_k a_k^T - b*_k a*_k^T||_F, the error of step k
         (Definition 1).
     """
-    Y = np.asarray(Y, dtype=float)
-    if Y.ndim != 2:
-        raise ValueError(f"Y must be a matrix, got shape {Y.shape}")
+    Y = _validate.matrix(Y, "Y")                        # finite: NaN would hang the SVD
+    if 0 in Y.shape:
+        raise ValueError(f"Y must have at least one row and one column, got shape {Y.shape}")
+    checked = []                                        # every pair checked before any SVD
+    for k, pair in enumerate(errors):
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise ValueError(f"errors[{k}] must be a pair (x_k, y_k), got {pair!r}")
+        checked.append((_validate.vector(pair[0], f"errors[{k}][0] (x_k)", size=Y.shape[0]),
+                        _validate.vector(pair[1], f"errors[{k}][1] (y_k)", size=Y.shape[1])))
     R, R_exact = Y.copy(), Y.copy()
     deviations, deltas = [], []
-    for k, (x, y) in enumerate(errors):
-        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-        if x.shape != (Y.shape[0],) or y.shape != (Y.shape[1],):
-            raise ValueError(f"errors[{k}] must be a pair of shapes ({Y.shape[0]},) and ({Y.shape[1]},), "
-                             f"got {x.shape} and {y.shape}")
+    for x, y in checked:
         u, s, vt = np.linalg.svd(R)
         b, a = np.sqrt(s[0]) * u[:, 0], np.sqrt(s[0]) * vt[0]
         piece = np.outer(b + x, a + y)

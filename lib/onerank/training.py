@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import torch
 
+from . import _validate
+
 __all__ = ["autocast", "check_budget", "mean_over_batches"]
 
 
@@ -47,10 +49,8 @@ def check_budget(budget, params, *, name: str, batch: int) -> list:
     -------
     list of the parameters.
     """
-    if isinstance(budget, bool) or int(budget) != budget or budget < 0 or isinstance(batch, bool) \
-            or int(batch) != batch or batch < 1:
-        raise ValueError(f"{name} must be an integer >= 0 and batch an integer >= 1, "
-                         f"got {name}={budget!r}, batch={batch!r}")
+    _validate.integer(budget, name, minimum=0)
+    _validate.integer(batch, "batch", minimum=1)
     params = list(params)
     if not params:
         raise ValueError("params is empty: nothing to train")

@@ -54,7 +54,9 @@ def mlp(in_features: int, classes: int, hidden: int = 512, *, seed: int = 0) -> 
         Linear, ReLU, Linear, ReLU, Linear, on the CPU; maps a (B, in_features) batch to
         (B, classes) logits.
     """
-    torch.manual_seed(seed)
+    for arg, value in (("in_features", in_features), ("classes", classes), ("hidden", hidden)):
+        _validate.integer(value, arg, minimum=1, maximum=2**31 - 1)
+    torch.manual_seed(_validate.seed(seed))
     return nn.Sequential(nn.Linear(in_features, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
                          nn.Linear(hidden, classes))
 
@@ -117,7 +119,7 @@ def train(model: nn.Module, params, x, y, *, epochs: int, batch: int = 64, lr: f
     params = check_budget(epochs, params, name="epochs", batch=batch)
     opt = torch.optim.Adam(params, lr=lr, fused=x.device.type in ("cpu", "cuda") or None)
     loss_fn = nn.CrossEntropyLoss()
-    gen = torch.Generator().manual_seed(seed)
+    gen = _validate.torch_generator(seed)
     n = x.shape[0]
     losses = []
     forward = (frozen_forward(model, params, x, amp=amp) if skip_frozen and epochs > 0 else None) \
@@ -267,6 +269,10 @@ def accuracy(model: nn.Module, x, y, *, batch: int = 8192, amp: bool | None = No
     float
         The accuracy, in [0, 1] (0.0 when N is 0).
     """
+    batch = _validate.integer(batch, "batch", minimum=1)
+    if x.ndim != 2 or y.shape != (x.shape[0],):
+        raise ValueError(f"x must be (N, D) and y (N,), got x {tuple(x.shape)} and y {tuple(y.shape)}")
+
     def correct(s):
         return (model(x[s]).argmax(1) == y[s]).sum()
 
@@ -307,10 +313,19 @@ def pretrain(old, *, epochs: int = 10, batch: int = 64, lr: float = 1e-3, seed: 
     model : nn.Sequential
         The pretrained model, on ``old``'s device.
     """
+    epochs = _validate.integer(epochs, "epochs", minimum=0)
+    _training_args(batch, lr, seed)
     model = mlp(old.features, classes or old.classes, hidden, seed=seed).to(old.x_train.device)
     train(model, model.parameters(), old.x_train, old.y_train, epochs=epochs, batch=batch, lr=lr, seed=seed,
           amp=amp)
     return model
+
+
+def _training_args(batch, lr, seed) -> None:
+    """The checks every training entry point makes before any work."""
+    _validate.integer(batch, "batch", minimum=1)
+    _validate.real(lr, "lr", positive=True)
+    _validate.seed(seed)
 
 
 def sequential(base: nn.Module, new, epochs, *, batch: int = 64, lr: float = 1e-3, seed: int = 0,
@@ -357,9 +372,8 @@ def sequential(base: nn.Module, new, epochs, *, batch: int = 64, lr: float = 1e-
     ValueError
         If ``epochs`` is empty or has a negative entry.
     """
-    epochs = [int(e) for e in epochs]
-    if not epochs or min(epochs) < 0:
-        raise ValueError(f"epochs must list one int >= 0 per component, got {epochs}")
+    epochs = _validate.counts(epochs, "epochs")
+    _training_args(batch, lr, seed)
     model = copy.deepcopy(base)
     layers = lora.apply(model, LORA_LAYERS, init_std=init_std, scaling=scaling)
     accs = []
@@ -429,7 +443,10 @@ def joint(base: nn.Module, new, rank: int, epochs: int, *, batch: int = 64, lr: 
         If ``rank`` is not an int >= 1, ``epochs`` not an integer >= 0, or an entry of
         ``at`` not in [1, epochs].
     """
-    at = sorted({int(e) for e in at})
+    rank = _validate.integer(rank, "rank", minimum=1)
+    epochs = _validate.integer(epochs, "epochs", minimum=0)
+    _training_args(batch, lr, seed)
+    at = sorted(set(_validate.counts(at, "at", minimum=1, what="epoch counts"))) if len(at) else []
     if at and not (1 <= at[0] and at[-1] <= epochs):
         raise ValueError(f"at must list epoch counts in [1, epochs={epochs}], got {at}")
     model = copy.deepcopy(base)
@@ -492,7 +509,8 @@ def sequential_many(base: nn.Module, new, schedules, *, batch: int = 64, lr: flo
     ValueError
         If there is no schedule, or one is empty or has a negative entry.
     """
-    wanted = [tuple(int(e) for e in sch) for sch in schedules]
+    wanted = [tuple(_validate.counts(sch, f"schedules[{i}]")) for i, sch in enumerate(schedules)]
+    _training_args(batch, lr, seed)
     if not wanted or any(not sch or min(sch) < 0 for sch in wanted):
         raise ValueError(f"schedules must be non-empty lists of epochs >= 0, got {wanted}")
     nodes = {prefix for sch in wanted for prefix in (sch[:k + 1] for k in range(len(sch)))}
@@ -565,9 +583,7 @@ def epoch_paths(base: nn.Module, new, grid, *, components: int = 3, batch: int =
     ValueError
         If ``grid`` is empty or has an entry < 1.
     """
-    grid = [int(e) for e in grid]
-    if not grid or min(grid) < 1:
-        raise ValueError(f"grid must list epoch counts >= 1, got {grid}")
+    grid = _validate.counts(grid, "grid", minimum=1, what="epoch counts")
     return sequential_many(base, new, itertools.product(grid, repeat=components), batch=batch, lr=lr,
                            seed=seed, amp=amp, progress=progress)
 
@@ -620,8 +636,9 @@ def online_rank(base: nn.Module, new, *, epochs: int = 2, threshold: float = 0.0
     ValueError
         If ``max_rank`` or ``epochs`` is < 1, or ``validation`` is not in (0, 1).
     """
-    if max_rank < 1 or epochs < 1:
-        raise ValueError(f"max_rank and epochs must be >= 1, got {max_rank}, {epochs}")
+    max_rank = _validate.integer(max_rank, "max_rank", minimum=1)
+    epochs = _validate.integer(epochs, "epochs", minimum=1)
+    _training_args(batch, lr, seed)
     fit, x_val, y_val = holdout(new, validation, seed=seed)
     x_tr, y_tr = fit.x_train, fit.y_train
     model = copy.deepcopy(base)
@@ -671,7 +688,7 @@ def holdout(new, validation: float = 0.1, *, seed: int = 0):
     if not 0 < validation < 1:
         raise ValueError(f"validation must be in (0, 1), got {validation}")
     n = new.x_train.shape[0]
-    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).to(new.x_train.device)
+    order = torch.randperm(n, generator=_validate.torch_generator(seed)).to(new.x_train.device)
     hold = max(1, int(round(validation * n)))
     val_idx, tr_idx = order[:hold], order[hold:]
     fit = dataclasses.replace(new, x_train=new.x_train[tr_idx], y_train=new.y_train[tr_idx])
@@ -739,6 +756,7 @@ def sequential_adaptive(base: nn.Module, new, total: int, components: int, *, st
     components = _validate.integer(components, "components", minimum=1)
     floor = _validate.integer(floor, "floor", minimum=0)
     total = _validate.integer(total, "total", minimum=max(1, floor * (components - 1)))
+    _training_args(batch, lr, seed)
     stall = _validate.real(stall, "stall", positive=True)
     if stall >= 1:
         raise ValueError(f"stall must be in (0, 1), got {stall}")

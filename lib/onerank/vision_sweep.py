@@ -36,6 +36,7 @@ fills the main figures.
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import time
 from dataclasses import dataclass
@@ -43,7 +44,7 @@ from pathlib import Path
 
 import torch
 
-from . import config, data, results, schedules, vision
+from . import _validate, config, data, results, schedules, vision
 
 #: Width of the MLP's hidden layers, and pretraining epochs where a scale names none.
 HIDDEN = 512
@@ -159,18 +160,36 @@ def _load(name: str, scale: str, device: str, download: bool = True):
 
 
 def _base(name, old, seed, epochs, out: Path, device):
-    """The pretrained base for (dataset, seed), from the cache or trained and cached."""
+    """The pretrained base for (dataset, seed), from the cache or trained and cached.
+
+    The cache holds the weights (loaded with ``weights_only=True``: tensors only, nothing
+    executed) and, beside them, their SHA-256 digest; weights that fail to load, whose
+    digest is missing or differs, or that do not fit the model are reported by path and
+    the base is trained again.
+    """
     cache = out / ".cache" / f"{name}-base-s{seed}-e{epochs}-n{old.x_train.shape[0]}.pt"
+    digest = cache.with_name(cache.name + ".sha256")
     model = vision.mlp(old.features, old.classes, HIDDEN, seed=seed).to(device)
     if cache.exists():
-        model.load_state_dict(torch.load(cache, map_location=device))
-        return model, None
+        try:
+            if not digest.exists() or digest.read_text().strip() != _sha256(cache):
+                raise ValueError("its digest is missing or differs")
+            model.load_state_dict(torch.load(cache, map_location=device, weights_only=True))
+            return model, None
+        except Exception as err:                        # noqa: BLE001 (any broken cache: retrain)
+            reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+            print(f"{cache}: cached base model not usable ({reason}); training it again", flush=True)
     start = time.perf_counter()
     model = vision.pretrain(old, epochs=epochs, seed=seed, hidden=HIDDEN, classes=old.classes)
     wall = time.perf_counter() - start
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     results.atomic_write(cache, lambda tmp: torch.save(state, tmp))
+    results.atomic_write(digest, lambda tmp: Path(tmp).write_text(_sha256(cache) + "\n"))
     return model, wall
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def plan(scale: str, names, experiments, seeds, totals=None) -> list[tuple[str, str, int, dict]]:
@@ -200,6 +219,7 @@ def plan(scale: str, names, experiments, seeds, totals=None) -> list[tuple[str, 
         ``(dataset, experiment, seed, parameters)``; ``parameters`` is ``{"total": T}`` for
         the alpha and adaptive runs, ``{}`` otherwise.
     """
+    _validate.choice(scale, "scale", SCALES)
     p = SCALES[scale]
     totals = p.totals if totals is None else totals
     order = [e for e in EXPERIMENTS if e in experiments]
@@ -297,14 +317,14 @@ def run(out, *, scale: str = "full", datasets=None, experiments=None, seeds=None
     bad = [e for e in experiments if e not in EXPERIMENTS]
     if bad:
         raise ValueError(f"experiments must be among {EXPERIMENTS}, got {bad}")
-    if seeds is not None and int(seeds) < 1:
-        raise ValueError(f"seeds must be >= 1, got {seeds}")
-    if totals is not None and (not totals or any(int(T) != T or T < 3 for T in totals)):
-        raise ValueError(f"totals must be integers >= 3 (one epoch for each of 3 components), got {totals}")
+    if seeds is not None:
+        seeds = _validate.integer(seeds, "seeds", minimum=1)
+    if totals is not None:
+        totals = _validate.counts(totals, "totals", minimum=3, what="one epoch for each of 3 components")
     p = SCALES[scale]
-    seeds = range(int(seeds) if seeds is not None else p.seeds)
+    seeds = range(seeds if seeds is not None else p.seeds)
     out = Path(out)
-    device = device or config.device()
+    device = config.torch_device(device)
     amp_default = torch.device(device).type == "cuda"
     if "precision" in experiments and not amp_default:
         experiments.remove("precision")             # nothing to compare: the default is float32 here
@@ -318,7 +338,7 @@ def run(out, *, scale: str = "full", datasets=None, experiments=None, seeds=None
                 raise
             # the reason's first clause, without the folders searched (they name this machine)
             print(f"{name}: skipped, {str(err).split(';')[0]} (see onerank.data.load)")
-    planned = plan(scale, list(loaded), experiments, seeds, None if totals is None else [int(T) for T in totals])
+    planned = plan(scale, list(loaded), experiments, seeds, totals)
     runs = []
     for name, exp, seed, params in planned:
         command = (f"python -m onerank vision {exp} --scale {scale} --out {out} --datasets {name}"
