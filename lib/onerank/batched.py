@@ -22,16 +22,21 @@ the cost. Four ideas make it fast.
    component it is on, so schedules that share a total T share the loop and no
    run waits for another; a run that finishes a component (budget spent or
    early stop) deflates and starts the next one on the same tick. The exact
-   rank-1 minimiser of each new residual comes from a few dozen Lanczos steps
-   on Z Z^T (checked by its residual, with a full eigendecomposition of Z Z^T as
-   the fallback) instead of an SVD.
+   rank-1 minimiser of each new residual (for delta_k) comes from the Gram
+   matrix of the smaller side, by an eigendecomposition up to GRAM_UP_TO and by
+   Lanczos above (checked by its residual, an eigendecomposition the fallback).
+   Without a trace nothing needs it during the run: all of them are computed
+   after it, every run and component at once, by Lanczos on Z_k applied as in 4
+   below and started from the run's own b_k, which gradient descent has already
+   turned towards the top singular vector (about 16 to 24 steps).
 4. *One matrix for all runs of a problem.* Problems given with the same X, Y
    and W* (the same problem from other initial points) are one group, and every
    run of a group (its problems times the schedules) works with the group's Z.
    Run i on component k needs Z_k = Z - sum_{j<k} b_j a~_j^T only through
    Z_k a~ = Z a~ - sum_j b_j (a~_j . a~) and Z_k^T b, so one tick of all the
    runs of a group is one matrix-matrix product with Z in each direction plus
-   rank-k corrections; the deflated Z_k is formed only for an exact minimiser.
+   rank-k corrections; the deflated Z_k is formed only for an exact minimiser
+   of a traced run (or a Lanczos fallback).
    A Z of low numerical rank (a noiseless Y = W* X) is kept as the factors of
    its SVD, truncated at rounding level, which makes each product cost
    rank * (m + q) instead of m * q.
