@@ -4,7 +4,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from onerank import deflation, problems, theory
+from onerank import deflation, problems, schedules, theory
 
 
 def random_spectrum(rng, p=8):
@@ -237,3 +237,48 @@ def test_bound_report_holds_every_form_of_one_run():
     gd = deflation.deflate(p.Y, p.X, [50] * 4, seed=0)
     rep = theory.bound_report(p, gd, 4)
     assert rep["Q"].shape == (4,) and rep["actual"] <= rep["corrected"] * (1 + 1e-12) or not rep["hyp"]
+
+
+def _additive_slow(tau, eps, tops=None, nxt=None, outside=0.0):
+    """additive_bound's formula, term by term."""
+    if tops is None:
+        total = tau
+        for e in eps:
+            total += e
+        return (total**2 + outside**2) ** 0.5
+    total = tau**2
+    for e, t, n in zip(eps, tops, nxt):
+        c = 1.0 if t <= e else min(1.0, e / (t - e))
+        total += e * e + 2.0 * c * e * n
+    return (total + outside**2) ** 0.5
+
+
+def test_additive_bound_matches_its_formula():
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        r = int(rng.integers(1, 8))
+        eps, tops, nxt = rng.exponential(size=r), rng.exponential(2.0, size=r), rng.exponential(size=r)
+        tau, out = float(rng.exponential()), float(rng.exponential())
+        assert theory.additive_bound(tau, eps, outside=out) == pytest.approx(
+            _additive_slow(tau, eps, outside=out), rel=1e-12)
+        assert theory.additive_bound(tau, eps, tops=tops, tail_tops=nxt, outside=out) == pytest.approx(
+            _additive_slow(tau, eps, tops, nxt, out), rel=1e-12)
+    with pytest.raises(ValueError, match="together"):
+        theory.additive_bound(1.0, [0.1], tops=[1.0])
+    with pytest.raises(ValueError, match="step_errors must be >= 0"):
+        theory.additive_bound(1.0, [-0.1])
+
+
+@pytest.mark.parametrize("profile", ["exponential", "power", "uniform"])
+def test_additive_bound_holds_along_runs(profile):
+    # a theorem with no hypothesis: it must hold on every run, to rounding (1e-12 relative:
+    # the norms and SVDs behind both sides are float64)
+    for seed in range(12):
+        p = problems.make_problem(10, 12, 30, 5, seed=seed, profile=profile, noise="gaussian",
+                                  noise_level=0.3, frobenius_norm=3.0)
+        rng = np.random.default_rng(seed)
+        budgets = schedules.allocate(int(rng.integers(5, 120)), 5, float(rng.uniform(-2, 2)), floor=0)
+        res = deflation.deflate(p.Y, p.X, budgets, seed=seed, eta=0.05)
+        rep = theory.bound_report(p, res, 5)
+        assert rep["actual"] <= rep["additive_sq"] * (1 + 1e-12)
+        assert rep["actual"] <= rep["additive"] * (1 + 1e-12) <= rep["additive_sigma"] * (1 + 1e-12)

@@ -18,6 +18,11 @@ row space of X); delta_k is the per-step numerical error of Definition 1
 The book's deviation bound (the paper's eq. (32)): if Q_k < T_k / 2 for every k <= r, then
 ||Y_k - Y_k^*||_F <= Q_k for k <= r + 1, where Y_k^* are the residuals of exact
 deflation. Theorem 1 follows: ||Y - W_hat X||_F <= (sum_{k>r} sigma_k^2)^{1/2} + Q_{r+1}.
+
+The book's own bound without gap factors (chapter "Errors add") is :func:`additive_bound`:
+with eps_k = ||delta_k X||_F, ||(Y - W_hat X) P||_F <= tail + sum_k eps_k always, and
+||(Y - W_hat X) P||_F^2 <= tail^2 + sum_k (eps_k^2 + 2 c_k eps_k sigma_{r-k+2}(Y_k P)) with
+c_k = min(1, eps_k / (sigma_1(Y_k P) - eps_k)).
 """
 
 from __future__ import annotations
@@ -673,7 +678,9 @@ def deflation_with_errors(Y, errors) -> dict:
     dict
         ``"deviations"`` : (r,) ndarray, ||Y_{k+1} - Y*_{k+1}||_F against exact deflation;
         ``"delta_norms"`` : (r,) ndarray, ||b_k a_k^T - b*_k a*_k^T||_F, the error of step k
-        (Definition 1).
+        (Definition 1); ``"train_errors"`` : (r,) ndarray, ||Y_{k+1}||_F;
+        ``"residual_sigma"`` : list of r arrays, the singular values of the residual Y_k
+        that step k saw.
     """
     Y = _validate.matrix(Y, "Y")                        # finite: NaN would hang the SVD
     if 0 in Y.shape:
@@ -685,17 +692,172 @@ def deflation_with_errors(Y, errors) -> dict:
         checked.append((_validate.vector(pair[0], f"errors[{k}][0] (x_k)", size=Y.shape[0]),
                         _validate.vector(pair[1], f"errors[{k}][1] (y_k)", size=Y.shape[1])))
     R, R_exact = Y.copy(), Y.copy()
-    deviations, deltas = [], []
+    deviations, deltas, train, sigmas = [], [], [], []
     for x, y in checked:
         u, s, vt = np.linalg.svd(R)
+        sigmas.append(s)
         b, a = np.sqrt(s[0]) * u[:, 0], np.sqrt(s[0]) * vt[0]
         piece = np.outer(b + x, a + y)
         deltas.append(np.linalg.norm(piece - np.outer(b, a)))
         R = R - piece
+        train.append(np.linalg.norm(R))
         ue, se, vte = np.linalg.svd(R_exact)
         R_exact = R_exact - se[0] * np.outer(ue[:, 0], vte[0])
         deviations.append(np.linalg.norm(R - R_exact))
-    return {"deviations": np.array(deviations), "delta_norms": np.array(deltas)}
+    return {"deviations": np.array(deviations), "delta_norms": np.array(deltas),
+            "train_errors": np.array(train), "residual_sigma": sigmas}
+
+
+def additive_bound(tail_r, step_errors, *, tops=None, tail_tops=None, outside=0.0) -> float:
+    """The book's bound on the training error from the per-step errors: no gap factors.
+
+    With eps_k = ||delta_k X||_F (step k's rank-1 piece against the exact minimiser of
+    its own residual, Definition 1, in label space) and tau = tail_r, the best rank-r
+    error of Y P:
+
+    - linear form (``tops`` and ``tail_tops`` None): ``tau + sum_k eps_k``;
+    - quadrature form: ``(tau^2 + sum_k [eps_k^2 + 2 c_k eps_k tail_tops[k]])^{1/2}`` with
+      ``c_k = min(1, eps_k / (tops[k] - eps_k))`` (1 when ``tops[k] <= eps_k``), where
+      ``tops[k]`` is sigma_1(Y_k P) and ``tail_tops[k]`` is sigma_{r-k+2}(Y_k P) (1-based
+      k), the largest singular value that stays in the rank-r tail of the residual step k
+      saw.
+
+    Both bound ||(Y - W_hat X) P||_F; the part outside the row space is added in
+    quadrature: the returned value is ``(form^2 + outside^2)^{1/2}``, a bound on
+    ||Y - W_hat X||_F.
+
+    Parameters
+    ----------
+    tail_r : float
+        (sum_{i>r} sigma_i(Y P)^2)^{1/2}, >= 0 (:func:`tail`).
+    step_errors : (r,) array_like
+        eps_k >= 0.
+    tops, tail_tops : (r,) array_like, optional
+        sigma_1(Y_k P) and sigma_{r-k+2}(Y_k P) of the actual residuals, >= 0; both or
+        neither.
+    outside : float, optional
+        ||Y (I - P)||_F (default 0).
+
+    Returns
+    -------
+    float
+        The bound.
+    """
+    tau = _validate.real(tail_r, "tail_r", nonnegative=True)
+    eps = _validate.vector(step_errors, "step_errors")
+    if np.any(eps < 0):
+        raise ValueError("step_errors must be >= 0")
+    out = _validate.real(outside, "outside", nonnegative=True)
+    if (tops is None) != (tail_tops is None):
+        raise ValueError("tops and tail_tops must be given together (or neither)")
+    if tops is None:
+        form = tau + float(eps.sum())
+        return float(np.hypot(form, out))
+    top = _validate.vector(tops, "tops", size=eps.size)
+    nxt = _validate.vector(tail_tops, "tail_tops", size=eps.size)
+    if np.any(top < 0) or np.any(nxt < 0):
+        raise ValueError("tops and tail_tops must be >= 0")
+    room = top - eps
+    c = np.ones_like(eps)
+    ok = room > 0
+    c[ok] = np.minimum(1.0, eps[ok] / room[ok])
+    form2 = tau**2 + float(np.sum(eps**2 + 2.0 * c * eps * nxt))
+    return float(np.sqrt(form2 + out**2))
+
+
+def additive_inputs(m: CascadeMeasurement, r: int) -> dict:
+    """The arguments of :func:`additive_bound` measured along a run.
+
+    Parameters
+    ----------
+    m : CascadeMeasurement
+        :func:`measure` of a run with at least ``r`` components.
+    r : int
+        The number of components, 1 <= r <= the run's.
+
+    Returns
+    -------
+    dict
+        ``tail_r``, ``step_errors`` ((r,) eps_k = ||delta_k X||_F), ``tops`` and
+        ``tail_tops`` ((r,) sigma_1(Y_k P) and sigma_{r-k+2}(Y_k P)), ``outside``.
+    """
+    r = _validate.integer(r, "r", minimum=1, maximum=len(m.delta_X))
+    sig = [np.concatenate([s, [0.0]]) for s in m.residual_sigma[:r]]
+    return dict(tail_r=tail(m.sigma, r), step_errors=m.delta_X[:r].copy(),
+                tops=np.array([s[0] for s in sig]),
+                tail_tops=np.array([s[min(r - k, s.size - 1)] for k, s in enumerate(sig)]),
+                outside=float(m.outside))
+
+
+def cascade_sweep(per_step, seeds: int, *, ranks=(2, 4, 6), alphas=(-1.0, 0.0, 1.0),
+                  progress: bool = True) -> list[dict]:
+    """The cascade chapter's sweep: Algorithm 2 on seeded problems, every bound per run.
+
+    For each singular-value profile, number of components r, steps per component t,
+    schedule alpha and seed: a 20 x 30 problem of rank 6 with n = 60 and rows of X
+    normalised (:func:`onerank.problems.make_problem`), deflated by gradient descent with
+    the budget ``allocate(t * r, r, alpha)``, and :func:`bound_report` of the run.
+
+    Parameters
+    ----------
+    per_step : sequence of int
+        Gradient steps per component (t), each >= 1.
+    seeds : int
+        Seeds 0..seeds-1 per setting, >= 1.
+    ranks, alphas : sequences, optional
+        The numbers of components (each in 1..6) and the schedules' alphas.
+    progress : bool, optional
+        Show a progress bar over the profiles (default True).
+
+    Returns
+    -------
+    list of dict
+        One :func:`bound_report` per run, with ``profile``, ``t``, ``alpha`` and ``seed``.
+    """
+    from . import config, problems
+    per_step = _validate.counts(per_step, "per_step", minimum=1, what="steps per component")
+    seeds = _validate.integer(seeds, "seeds", minimum=1)
+    ranks = _validate.counts(ranks, "ranks", minimum=1, what="numbers of components")
+    if max(ranks) > 6:
+        raise ValueError(f"ranks must be <= 6 (the problems have rank 6), got {ranks}")
+    runs = []
+    for profile in config.progress(problems.PROFILES, enabled=progress, desc="spectra"):
+        for r in ranks:
+            for t in per_step:
+                for alpha in alphas:
+                    for seed in range(seeds):
+                        p, res = cascade_run(profile, r, t, alpha, seed)
+                        runs.append(dict(profile=profile, t=t, alpha=alpha, seed=seed,
+                                         **bound_report(p, res, r)))
+    return runs
+
+
+def cascade_run(profile: str, r: int, t: int, alpha: float, seed: int):
+    """One run of :func:`cascade_sweep`: (problem, DeflationResult).
+
+    Parameters
+    ----------
+    profile : {"exponential", "power", "uniform"}
+        The singular-value profile of W* (rank 6).
+    r : int
+        Components, 1..6.
+    t : int
+        Gradient steps per component, >= 1 (the total t * r is split by ``allocate``).
+    alpha : float
+        The schedule's alpha (:func:`onerank.schedules.allocate`).
+    seed : int
+        Seeds the problem and the initial points.
+
+    Returns
+    -------
+    tuple
+        (:class:`onerank.problems.Problem`, :class:`onerank.deflation.DeflationResult`).
+    """
+    from . import deflation, problems, schedules
+    r = _validate.integer(r, "r", minimum=1, maximum=6)
+    t = _validate.integer(t, "t", minimum=1)
+    p = problems.make_problem(20, 30, 60, 6, profile=profile, x_norm="rows", seed=seed)
+    return p, deflation.deflate(p.Y, p.X, schedules.allocate(t * r, r, alpha), seed=seed)
 
 
 def bound_report(problem, result, r: int) -> dict:
@@ -719,7 +881,12 @@ def bound_report(problem, result, r: int) -> dict:
         :func:`cascade` with the paper's and the sharp constant), ``"Q_dX"`` (the sharp
         recursion driven by the measured delta_k X), ``"min_rel_gap"`` (smallest
         T_k / sigma_k over k <= r), ``"r"``, one entry per variant of :data:`VARIANTS`
-        (:func:`theorem1_bound`), and ``"l1"`` (the corrected form with the l1 tail).
+        (:func:`theorem1_bound`), ``"l1"`` (the corrected form with the l1 tail), and the
+        book's bounds without gap factors (:func:`additive_bound`, on the whole training
+        error): ``"additive"`` (linear form), ``"additive_sq"`` (quadrature form) and
+        ``"additive_sigma"`` (linear form with sigma_max(X) ||delta_k||_F for eps_k) and
+        ``"additive_apriori"`` ((tail^2 + 5 sum eps_k^2)^{1/2}, outside added, where every
+        eps_k <= sigma_1(Y_k P) / 2; NaN where that hypothesis fails).
     """
     m = measure(result, problem.Y, problem.X)
     s, sx, dn = m.sigma, m.sigma_max_X, m.delta_norms
@@ -731,4 +898,14 @@ def bound_report(problem, result, r: int) -> dict:
     for variant in VARIANTS:
         out[variant] = theorem1_bound(s, sx, dn, r, variant=variant)
     out["l1"] = theorem1_bound(s, sx, dn, r, variant="corrected", tail="l1")
+    inputs = additive_inputs(m, r)
+    out["additive_sq"] = additive_bound(**inputs)
+    lin = {k: v for k, v in inputs.items() if k not in ("tops", "tail_tops")}
+    out["additive"] = additive_bound(**lin)
+    out["additive_sigma"] = additive_bound(**{**lin, "step_errors": sx * dn[:r]})
+    eps, tops = inputs["step_errors"], inputs["tops"]
+    out["additive_apriori"] = (float(np.hypot(np.sqrt(inputs["tail_r"] ** 2 + 5 * np.sum(eps**2)),
+                                              inputs["outside"]))
+                               if np.all(eps <= tops / 2) else float("nan"))
+    out["outside"] = float(m.outside)
     return out
