@@ -152,7 +152,7 @@ CASES = [
 
 # the name the message must contain, where it differs from the argument's
 SAID_AS = {("_validate.seed", "value"): "seed", ("config.torch_device", "value"): "device",
-           ("theory.tail", "kind"): "tail", ("vision.accuracy", "y"): "y", ("vision.accuracy", "x"): "x"}
+           ("vision.accuracy", "y"): "y", ("vision.accuracy", "x"): "x"}
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])

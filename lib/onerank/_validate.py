@@ -117,6 +117,28 @@ def real(value, name: str, *, positive: bool = False, nonnegative: bool = False)
     return value
 
 
+def path(value, name: str):
+    """``value`` as a ``pathlib.Path`` if it is a str or path-like, else TypeError naming
+    ``name``."""
+    from pathlib import Path
+    if isinstance(value, bytes) or not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a file or folder path (str or path-like), got "
+                        f"{type(value).__name__}")
+    return Path(value)
+
+
+def flag(value, name: str, *, none: bool = False):
+    """``value`` if it is a bool (Python or numpy), or None when ``none``; else ValueError.
+
+    A string such as "False" or "no", or a number such as 2, is refused: it would be
+    read as True."""
+    if value is None and none:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise ValueError(f"{name} must be True or False{' (or None)' if none else ''}, got {value!r}")
+
+
 def choice(value, name: str, options) -> str:
     """Return ``value`` if it is one of ``options``, else raise listing them."""
     try:

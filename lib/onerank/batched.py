@@ -141,6 +141,8 @@ def deflate_many(Y, X, budgets, *, W_star=None, seeds=0, eta=0.003, tol: float |
     -------
     BatchResult
     """
+    for _name, _value in (("exact", exact), ("trace", trace), ("progress", progress)):
+        _validate.flag(_value, _name)
     import torch
 
     Y = _validate.real_array(Y, "Y")

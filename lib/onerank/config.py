@@ -210,6 +210,8 @@ def progress(iterable=None, *, enabled: bool = True, **kwargs):
     tqdm.auto.tqdm
         The bar, iterable like ``iterable``.
     """
+    if not isinstance(enabled, bool):
+        raise ValueError(f"enabled must be True or False, got {enabled!r}")
     from tqdm.auto import tqdm
 
     if not enabled:

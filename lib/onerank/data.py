@@ -63,6 +63,11 @@ class Dataset:
     def subset(self, classes, *, train_limit: int | None = None, seed: int = 0) -> "Dataset":
         """Only the rows whose label is in ``classes`` (labels unchanged); optionally at most
         ``train_limit`` training rows, a seeded random choice."""
+        if train_limit is not None:
+            train_limit = _validate.integer(train_limit, "train_limit", minimum=0)
+        if isinstance(classes, (str, bytes)) or not hasattr(classes, "__iter__"):
+            raise TypeError(f"classes must be a list of class labels, got {classes!r}")
+        _validate.counts(classes, "classes", minimum=0, what="class labels")
         import torch
         classes = torch.as_tensor(list(classes))
         keep_tr = torch.isin(self.y_train, classes.to(self.y_train.device)).nonzero().squeeze(1)
@@ -76,6 +81,7 @@ class Dataset:
 
     def to(self, device) -> "Dataset":
         """The same data moved to ``device`` once (batches are then index slices on it)."""
+        device = config.torch_device(device)
         return replace(self, x_train=self.x_train.to(device), y_train=self.y_train.to(device),
                        x_test=self.x_test.to(device), y_test=self.y_test.to(device))
 
@@ -106,6 +112,9 @@ def load(name: str, *, root=None, download: bool = True) -> Dataset:
     ValueError
         If ``name`` is not one of the three datasets.
     """
+    if root is not None:
+        root = _validate.path(root, "root")
+    _validate.flag(download, "download")
     if name not in DATASETS:
         raise ValueError(f"name must be one of {sorted(DATASETS)}, got {name!r}")
     root = Path(root) if root is not None else config.data_dir()

@@ -33,7 +33,7 @@ import numpy as np
 
 from . import _validate
 from .rank1 import exact_reduced, gd_reduced, initial_point
-from .rowspace import RowSpace, train_error
+from .rowspace import RowSpace, _train_error
 
 SOLVERS = ("gd", "exact")
 
@@ -129,6 +129,7 @@ def deflate(Y, X, budgets, *, solver: str = "gd", keep_residuals: bool = True,
     -------
     DeflationResult
     """
+    _validate.flag(keep_residuals, "keep_residuals"), _validate.flag(trace, "trace")
     Y, X = _validate.regression_pair(Y, X)
     _validate.choice(solver, "solver", SOLVERS)
     (m, n), d = Y.shape, X.shape[0]
@@ -164,7 +165,7 @@ def deflate(Y, X, budgets, *, solver: str = "gd", keep_residuals: bool = True,
         delta_norms[k] = np.linalg.norm(piece - np.outer(b_star, a_star))
         W_hat += piece
         Z = Z - np.outer(b, rs.US.T @ a)
-        train_errors[k] = train_error(Z, outside_sq)
+        train_errors[k] = _train_error(Z, outside_sq)
         components.append((a, b))
         exact_components.append((a_star, b_star))
         if keep_residuals:
@@ -190,6 +191,7 @@ def budgets_array(budgets, solver: str = "gd") -> np.ndarray:
     -------
     (r,) int64 array (zeros for the exact solver given r).
     """
+    _validate.choice(solver, "solver", ("gd", "exact"))
     if np.ndim(budgets) == 0:
         if solver != "exact":
             raise ValueError(

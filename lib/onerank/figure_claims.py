@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import os
 from pathlib import Path
 
 from . import results, schedules, vision_records
@@ -47,7 +48,11 @@ def results_root(root=None) -> Path:
     Path
         ``Path(root)``, or :data:`RESULTS` when ``root`` is None.
     """
-    return Path(root) if root is not None else RESULTS
+    if root is None:
+        return RESULTS
+    if isinstance(root, bytes) or not isinstance(root, (str, os.PathLike)):
+        raise TypeError(f"root must be a folder path (str or path-like), got {type(root).__name__}")
+    return Path(root)
 
 
 def _load(root, rel):
@@ -69,6 +74,7 @@ def _guard(fn):
     """Turn a malformed record (missing key, wrong type) into "no data" instead of raising."""
     @functools.wraps(fn)
     def wrapper(root=None):
+        results_root(root)                  # a bad root is the caller's error, not a record's
         try:
             return fn(root)
         except (KeyError, TypeError, ValueError, IndexError, AttributeError, ZeroDivisionError) as e:
@@ -411,6 +417,8 @@ def sweep_claims(rec, path="live run"):
         brief), ``per_total`` (a list of (T, verdict, detail)), ``verdict`` over all totals
         ("holds", "fails", "partly"), ``holds_at`` (the totals where it holds) and ``data``.
     """
+    if not isinstance(rec, dict):
+        raise TypeError(f"rec must be a record (a dict), got {type(rec).__name__}")
     s = rec["setting"]
     label = (f"{path}: '{s['name']}' setting ({s['m']}x{s['d']}, n = {s['n']}, {s['trials']} trials, "
              f"{_setting_words(s)})")
@@ -531,6 +539,8 @@ def simultaneous_claims(rec):
         One row per profile: ``profile``, ``per_total`` ((T, verdict, detail)),
         ``verdict`` and ``holds_at``.
     """
+    if not isinstance(rec, dict):
+        raise TypeError(f"rec must be a record (a dict), got {type(rec).__name__}")
     seq = {sp["profile"]: sp for sp in rec["sequential"]}
     out = []
     for prof, sim in rec["profiles"].items():

@@ -138,6 +138,13 @@ def plan(scale: str, experiments, heads, seeds) -> list[tuple[str, str, int, int
         ``(experiment, head, seed, total)``: ``total`` is the alpha runs' budget in
         components (one run per entry of the scale's ``totals``), None for the other runs.
     """
+    for _name, _value in (("experiments", experiments), ("heads", heads), ("seeds", seeds)):
+        if isinstance(_value, (str, bytes)) or not hasattr(_value, "__iter__"):
+            raise TypeError(f"{_name} must be a list, got {_value!r}")
+    for _h in heads:
+        _validate.choice(_h, "heads", ("frozen", "trainable"))
+    for _s in seeds:
+        _validate.seed(_s, "seeds")
     _validate.choice(scale, "scale", SCALES)
     runs = []
     for exp in experiments:
@@ -170,6 +177,13 @@ def run_file(model: str, exp: str, head: str, seed: int, total: int | None = Non
         ``"<model>/<exp>-<head>-s<seed>.json"``, with ``-T<total>`` before ``-s`` when
         ``total`` is given.
     """
+    _validate.choice(exp, "exp", EXPERIMENTS)
+    _validate.choice(head, "head", ("frozen", "trainable"))
+    if not isinstance(model, str) or not model:
+        raise TypeError(f"model must be a model name (str), got {model!r}")
+    seed = _validate.seed(seed)
+    if total is not None:
+        total = _validate.integer(total, "total", minimum=1)
     return f"{model}/{exp}-{head}" + (f"-T{total}" if total is not None else "") + f"-s{seed}.json"
 
 
@@ -354,6 +368,11 @@ def run(out, *, scale: str = "full", model: str | None = None, experiments=None,
         If ``scale``, ``model``, ``experiments``, ``heads`` or ``seeds`` is not one allowed
         above.
     """
+    _validate.flag(force, "force"), _validate.flag(progress, "progress")
+    out = _validate.path(out, "out")
+    _validate.choice(scale, "scale", SCALES)
+    if heads is not None and (isinstance(heads, str) or not hasattr(heads, "__iter__")):
+        raise TypeError(f"heads must be a list of heads, got {heads!r}")
     if scale not in SCALES:
         raise ValueError(f"scale must be one of {sorted(SCALES)}, got {scale!r}")
     p = SCALES[scale]
@@ -432,6 +451,9 @@ def pair_rows(runs: dict, head: str = "frozen") -> dict | None:
         accuracy at the sequential run's steps, or None where not run}``; None when no seed
         has both records.
     """
+    _validate.choice(head, "head", ("frozen", "trainable"))
+    if not isinstance(runs, dict) or not all(isinstance(v, dict) for v in runs.values()):
+        raise TypeError(f"runs must be a dict of run name to record (from load), got {type(runs).__name__}")
     joints = {r["config"]["seed"]: r["metrics"] for r in _records(runs, "joint", head)}
     seqs = [r for r in _records(runs, "seq", head) if r["config"]["seed"] in joints]
     if not seqs:
@@ -463,6 +485,9 @@ def alpha_rows(runs: dict, head: str = "frozen") -> dict[int, dict]:
         "joint" ((S,) accuracy of joint rank 3 at the total steps, or None where not run)}}``,
         budgets ascending.
     """
+    _validate.choice(head, "head", ("frozen", "trainable"))
+    if not isinstance(runs, dict) or not all(isinstance(v, dict) for v in runs.values()):
+        raise TypeError(f"runs must be a dict of run name to record (from load), got {type(runs).__name__}")
     table = {}
     for rec in _records(runs, "alpha", head):
         m, T = rec["metrics"], rec["config"]["total_components"]
@@ -493,4 +518,5 @@ def load(out) -> dict[str, dict[str, dict]]:
     dict
         ``{model: {run name: record}}``; {} when the folder is absent.
     """
+    out = _validate.path(out, "out")
     return results.read_runs(out)

@@ -43,8 +43,8 @@ class LoRALinear(nn.Module):
         super().__init__()
         if not isinstance(base, nn.Linear):
             raise ValueError(f"base must be an nn.Linear, got {type(base).__name__}")
-        if not init_std > 0:
-            raise ValueError(f"init_std must be > 0, got {init_std}")
+        init_std = _validate.real(init_std, "init_std", positive=True)
+        scaling = _validate.real(scaling, "scaling")
         self.base = base
         for p in self.base.parameters():
             p.requires_grad_(False)
@@ -69,6 +69,8 @@ class LoRALinear(nn.Module):
 
     def add_component(self, rank: int = 1, *, generator: torch.Generator | None = None) -> None:
         """Start a new trainable pair: A (in x rank) ~ N(0, init_std^2), B (out x rank) = 0."""
+        rank = _validate.integer(rank, "rank", minimum=1)
+        _validate.fits(rank * (self.base.in_features + self.base.out_features), f"a component of rank {rank}", itemsize=4)
         if self.A is not None:
             raise RuntimeError("the current trainable pair must be frozen (freeze_component) "
                                "before a new one is added")
@@ -116,6 +118,13 @@ class LoRALinear(nn.Module):
         return y
 
 
+def _check_layers(layers) -> None:
+    if not isinstance(layers, dict) or not layers or not all(isinstance(v, LoRALinear)
+                                                             for v in layers.values()):
+        raise TypeError("layers must be a nonempty dict of LoRALinear layers (from apply), got "
+                        f"{type(layers).__name__}")
+
+
 def apply(model: nn.Module, names, **options) -> dict[str, LoRALinear]:
     """Replace the ``nn.Linear`` submodules ``names`` of ``model`` by :class:`LoRALinear` wrappers.
 
@@ -135,6 +144,10 @@ def apply(model: nn.Module, names, **options) -> dict[str, LoRALinear]:
     dict of str to LoRALinear
         {name: layer}, in the order given.
     """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch nn.Module, got {type(model).__name__}")
+    if isinstance(names, (str, bytes)) or not hasattr(names, "__iter__"):
+        raise TypeError(f"names must be a list of module names, got {names!r}")
     names = list(names)
     if not names:
         raise ValueError("names must list at least one nn.Linear submodule")
@@ -173,6 +186,7 @@ def add_component(layers: dict, rank: int = 1, *, seed: int | None = None) -> li
     list of nn.Parameter
         The new trainable parameters, A and B of each layer in turn (2 per layer).
     """
+    _check_layers(layers)
     gen = None if seed is None else _validate.torch_generator(seed)
     params = []
     for layer in layers.values():
@@ -193,6 +207,7 @@ def freeze_component(layers: dict) -> None:
     -------
     None
     """
+    _check_layers(layers)
     for layer in layers.values():
         layer.freeze_component()
 
@@ -222,11 +237,24 @@ def training_flops(shapes, samples: int, epochs, ranks=None) -> float:
     float
         The FLOPs.
     """
+    if isinstance(shapes, (str, bytes)) or not hasattr(shapes, "__iter__"):
+        raise TypeError(f"shapes must be a list of (in, out) pairs, got {shapes!r}")
+    shapes = list(shapes)
+    if not shapes or any(not hasattr(sh, "__len__") or len(sh) != 2 for sh in shapes):
+        raise ValueError(f"shapes must be a nonempty list of (in, out) pairs, got {shapes!r}")
+    for i, o in shapes:
+        _validate.integer(i, "shapes (in)", minimum=1), _validate.integer(o, "shapes (out)", minimum=1)
+    samples = _validate.integer(samples, "samples", minimum=0)
     per_rank = sum(2 * (i + o) for i, o in shapes)                 # forward FLOPs of rank 1, per sample
-    if isinstance(epochs, int):
-        return 3.0 * per_rank * (ranks or 1) * samples * epochs
-    epochs = list(epochs)
-    ranks = list(ranks) if ranks is not None else [1] * len(epochs)
+    if not isinstance(epochs, (list, tuple)) and not hasattr(epochs, "__iter__"):
+        epochs = _validate.integer(epochs, "epochs", minimum=0)
+        rank = 1 if ranks is None else _validate.integer(ranks, "ranks", minimum=1)
+        return 3.0 * per_rank * rank * samples * epochs
+    epochs = _validate.counts(epochs, "epochs", minimum=0)
+    ranks = ([1] * len(epochs) if ranks is None
+             else _validate.counts(ranks, "ranks", minimum=1, what="one rank per component"))
+    if len(ranks) != len(epochs):
+        raise ValueError(f"ranks must have one entry per component ({len(epochs)}), got {len(ranks)}")
     total = 0.0
     for k, e in enumerate(epochs):
         frozen = sum(ranks[:k])

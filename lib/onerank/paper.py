@@ -22,7 +22,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from . import config, deflation, printed, problems, rank1, schedules, theory
+from . import _validate, config, deflation, printed, problems, rank1, schedules, theory
 
 STATUSES = ("holds", "fails", "partly", "no data")
 REL = 1e-12          # relative slack for rounding of computed norms in inequality checks
@@ -691,7 +691,15 @@ def remark1_amplification(gaps_rel=(0.3, 0.1, 0.03, 0.01), r=4, size=12, trials=
     factor : (G,) ndarray
         Per g, the printed factor prod_{j=2}^{r} (2 + 6 sigma_j / T_r).
     """
-    trials = trials or config.pick(20, 200)
+    trials = config.pick(20, 200) if trials is None else _validate.integer(trials, "trials", minimum=1,
+                                                                             maximum=10**6)
+    size = _validate.integer(size, "size", minimum=2, maximum=4096)
+    r = _validate.integer(r, "r", minimum=1, maximum=size - 1)
+    if isinstance(gaps_rel, (str, bytes)) or not hasattr(gaps_rel, "__iter__") or not len(gaps_rel):
+        raise TypeError(f"gaps_rel must be a nonempty list of relative gaps in (0, 1), got {gaps_rel!r}")
+    for g in gaps_rel:
+        if not 0 < _validate.real(g, "gaps_rel") < 1:
+            raise ValueError(f"gaps_rel must hold relative gaps in (0, 1), got {g}")
     rng = np.random.default_rng(0)
     measured, factor = [], []
     for g in gaps_rel:
@@ -972,6 +980,9 @@ def lemma4_step_rows(scales=(0.01, 1.0, 100.0)) -> list:
         One dict per (scale, seed, k): ``scale``, ``k`` and the entries of
         :func:`onerank.printed.lemma4_wedin_step`.
     """
+    if isinstance(scales, (str, bytes)) or not hasattr(scales, "__iter__") or not len(scales):
+        raise TypeError(f"scales must be a nonempty list of positive numbers, got {scales!r}")
+    scales = [_validate.real(v, "scales", positive=True) for v in scales]
     out = []
     for c in scales:
         for seed in range(config.pick(10, 100)):
@@ -1453,10 +1464,13 @@ def run_checks(keys=None, progress: bool = True) -> dict:
     dict of str to Verdict
         {key: Verdict}.
     """
+    if isinstance(keys, str):
+        raise TypeError(f"keys must be a list of check names, not one string ({keys!r})")
+    _validate.flag(progress, "progress")
     keys = list(dict.fromkeys(keys or [it.check for it in ITEMS] + [er.check for er in ERRATA]))
     missing = [key for key in keys if key not in CHECKS]
     if missing:
-        raise ValueError(f"no check named {missing}; known: {sorted(CHECKS)}")
+        raise ValueError(f"keys must name checks; no check named {missing}; known: {sorted(CHECKS)}")
     return {key: CHECKS[key]() for key in config.progress(keys, enabled=progress, desc="checks")}
 
 
@@ -1477,6 +1491,11 @@ def items_table(verdicts: dict) -> str:
     str
         The table.
     """
+    if not isinstance(verdicts, dict):
+        raise TypeError(f"verdicts must be a dict of check name to Verdict (from run_checks), got {type(verdicts).__name__}")
+    _missing = [c for c in ([it.check for it in ITEMS] if "items_table" == "items_table" else [er.check for er in ERRATA]) if c not in verdicts]
+    if _missing:
+        raise ValueError(f"verdicts must hold every check of the table; missing {_missing[:3]}...")
     head = "| item | place | printed statement | book | form | check | verdict |\n|---|---|---|---|---|---|---|\n"
     rows = []
     for it in ITEMS:
@@ -1500,6 +1519,11 @@ def errata_table(verdicts: dict) -> str:
     str
         The table; an erratum is "confirmed" when its check holds.
     """
+    if not isinstance(verdicts, dict):
+        raise TypeError(f"verdicts must be a dict of check name to Verdict (from run_checks), got {type(verdicts).__name__}")
+    _missing = [c for c in ([it.check for it in ITEMS] if "errata_table" == "items_table" else [er.check for er in ERRATA]) if c not in verdicts]
+    if _missing:
+        raise ValueError(f"verdicts must hold every check of the table; missing {_missing[:3]}...")
     head = "| printed | place | source | corrected | class | check | verdict |\n|---|---|---|---|---|---|---|\n"
     rows = [f"| {_cell(er.printed)} | {er.place} | {er.source} | {_cell(er.corrected)} | {er.kind} | `{er.check}` | "
             f"**{'confirmed' if verdicts[er.check].status == 'holds' else 'not confirmed'}**: "

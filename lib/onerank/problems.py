@@ -39,6 +39,7 @@ def singular_values(profile: str, rank: int, *, frobenius_norm: float | None = N
     """
     _validate.choice(profile, "profile", PROFILES)
     rank = _validate.integer(rank, "rank", minimum=1)
+    _validate.fits(rank, f"singular_values with rank={rank}")
     k = np.arange(1, rank + 1, dtype=np.float64)
     if profile == "uniform":
         s = np.full(rank, 10.0)
@@ -72,8 +73,13 @@ def random_orthonormal(rows: int, cols: int, rng: np.random.Generator) -> np.nda
     Q : (rows, cols) ndarray
         Orthonormal columns: Q^T Q = I.
     """
+    rows = _validate.integer(rows, "rows", minimum=1)
+    cols = _validate.integer(cols, "cols", minimum=1)
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy Generator (numpy.random.default_rng), got {type(rng).__name__}")
     if cols > rows:
         raise ValueError(f"cols must be <= rows for orthonormal columns, got {rows} x {cols}")
+    _validate.fits(rows * cols, f"random_orthonormal({rows}, {cols})")
     g = rng.standard_normal((rows, cols))
     q, r = np.linalg.qr(g)
     return q * np.sign(np.diag(r))

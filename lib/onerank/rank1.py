@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _validate
-from .rowspace import RowSpace, train_error
+from .rowspace import RowSpace, _train_error
 
 
 # --------------------------------------------------------------------------- exact
@@ -63,6 +63,9 @@ def exact_reduced(Z: np.ndarray, rs: RowSpace) -> tuple[np.ndarray, np.ndarray]:
     -------
     a : (d,) array, b : (m,) array, as :func:`exact` returns them.
     """
+    if not isinstance(rs, RowSpace):
+        raise TypeError(f"rs must be a RowSpace of X, got {type(rs).__name__}")
+    Z = _validate.matrix(Z, "Z", shape=(None, rs.rank))
     m, d = Z.shape[0], rs.U.shape[0]
     if rs.rank == 0 or not np.any(Z):
         return np.zeros(d), np.zeros(m)
@@ -123,6 +126,7 @@ def gd(
     ------
     FloatingPointError if the iterates overflow (step size too large).
     """
+    _validate.flag(trace, "trace")
     Y, X = _validate.regression_pair(Y, X)
     m, d = Y.shape[0], X.shape[0]
     steps = _validate.integer(steps, "steps", minimum=0)
@@ -151,6 +155,8 @@ def initial_point(init, seed, d: int, m: int) -> tuple[np.ndarray, np.ndarray]:
     -------
     a0 : (d,) array, b0 : (m,) array.
     """
+    d = _validate.integer(d, "d", minimum=0)          # 0: only b is drawn (a = 0 needs no draw)
+    m = _validate.integer(m, "m", minimum=1)
     if init is not None:
         try:
             a0, b0 = init
@@ -197,10 +203,20 @@ def gd_reduced(Z, outside_sq, US, steps: int, a, b, eta_a: float, eta_b: float, 
     ------
     FloatingPointError if the iterates overflow.
     """
+    steps = _validate.integer(steps, "steps", minimum=0)
+    eta_a = _validate.real(eta_a, "eta_a", positive=True)
+    eta_b = _validate.real(eta_b, "eta_b", positive=True)
+    tol = _validate.real(tol, "tol", nonnegative=True)
+    outside_sq = _validate.real(outside_sq, "outside_sq", nonnegative=True)
+    a = _validate.vector(a, "a", size=US.shape[0])
+    b = _validate.vector(b, "b", size=Z.shape[0])
+    if project is not None and not callable(project):
+        raise TypeError(f"project must be a function or None, got {type(project).__name__}")
+    _validate.fits(steps + 1, f"{steps} gradient steps (their objectives)")
     objectives = np.empty(steps + 1)
     c = US.T @ a
     Rt = Z - np.outer(b, c)
-    err_prev = train_error(Rt, outside_sq)
+    err_prev = _train_error(Rt, outside_sq)
     objectives[0] = 0.5 * err_prev**2
     t = 0
     with np.errstate(over="raise", invalid="raise"):
@@ -214,7 +230,7 @@ def gd_reduced(Z, outside_sq, US, steps: int, a, b, eta_a: float, eta_b: float, 
                     a, b = project(a, b)
                 c = US.T @ a
                 Rt = Z - np.outer(b, c)
-                err = train_error(Rt, outside_sq)
+                err = _train_error(Rt, outside_sq)
                 t += 1
                 objectives[t] = 0.5 * err**2
                 if abs(err_prev - err) < tol:

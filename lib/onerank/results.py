@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import config
+from . import _validate, config
 
 
 def atomic_write(path, write_to) -> None:
@@ -46,6 +46,9 @@ def atomic_write(path, write_to) -> None:
     -------
     None
     """
+    path = _validate.path(path, "path")
+    if not callable(write_to):
+        raise TypeError(f"write_to must be a function of the temporary path, got {type(write_to).__name__}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
@@ -100,6 +103,8 @@ def clean_leftovers(folder, *, min_age: float = LEFTOVER_AGE) -> list[Path]:
     list of Path
         The files removed.
     """
+    folder = _validate.path(folder, "folder")
+    min_age = _validate.real(min_age, "min_age", nonnegative=True)
     folder = Path(folder)
     if not folder.is_dir():
         return []
@@ -128,7 +133,13 @@ def write_json(path, obj: dict) -> None:
     -------
     None
     """
-    text = json.dumps(obj, indent=1)
+    path = _validate.path(path, "path")
+    if not isinstance(obj, dict):
+        raise TypeError(f"obj must be a dict (a record), got {type(obj).__name__}")
+    try:                                # NaN and inf are not JSON: refused, not written bare
+        text = json.dumps(obj, indent=1, allow_nan=False)
+    except ValueError as err:
+        raise ValueError(f"obj holds a value JSON cannot store ({err}); record NaN as None") from None
     atomic_write(path, lambda tmp: Path(tmp).write_text(text))
 
 
@@ -153,6 +164,8 @@ def migrate(record: dict) -> dict:
     dict
         ``record`` itself.
     """
+    if not isinstance(record, dict):
+        raise TypeError(f"record must be a dict (a parsed record), got {type(record).__name__}")
     for section, old, new in RENAMED:
         part = record.get(section)
         if isinstance(part, dict) and old in part and new not in part and part[old] in ("quick", "full"):
@@ -183,6 +196,7 @@ def read_json(path) -> dict:
         (a ValueError) naming ``path`` when the file is not UTF-8 JSON holding an object
         (a truncated or emptied file, say).
     """
+    path = _validate.path(path, "path")
     path = Path(path)
     try:
         record = json.loads(path.read_text())
@@ -191,6 +205,8 @@ def read_json(path) -> dict:
     except json.JSONDecodeError as err:
         what = "empty" if not err.doc.strip() else f"not valid JSON ({err.msg} at line {err.lineno})"
         raise BrokenRecord(f"{path}: {what}") from None
+    except RecursionError:
+        raise BrokenRecord(f"{path}: nested too deeply to be a record") from None
     if not isinstance(record, dict):
         raise BrokenRecord(f"{path}: a record must be a JSON object, got {type(record).__name__}")
     return migrate(record)
@@ -217,6 +233,9 @@ def check_record(path, config: dict | None = None) -> dict:
     BrokenRecord
         Naming ``path`` and what is wrong.
     """
+    path = _validate.path(path, "path")
+    if config is not None and not isinstance(config, dict):
+        raise TypeError(f"config must be a dict of planned fields, got {type(config).__name__}")
     record = read_json(path)
     missing = [part for part in ("config", "metrics", "run") if not isinstance(record.get(part), dict)]
     if missing:
@@ -254,6 +273,11 @@ def saved_like(path, config: dict, keys) -> dict | None:
     dict or None
         The record (:func:`read_json`), or None when the file is absent or a field differs.
     """
+    path = _validate.path(path, "path")
+    if not isinstance(config, dict):
+        raise TypeError(f"config must be a dict, got {type(config).__name__}")
+    if isinstance(keys, (str, bytes)) or not hasattr(keys, "__iter__"):
+        raise TypeError(f"keys must be a list of config field names, got {keys!r}")
     path = Path(path)
     if not path.exists():
         return None
@@ -312,6 +336,9 @@ def read_jsons(folder, pattern: str = "*.json") -> dict[str, dict]:
     dict of str to dict
         {relative path without suffix: parsed JSON}; {} when the folder does not exist.
     """
+    folder = _validate.path(folder, "folder")
+    if not isinstance(pattern, str) or not pattern:
+        raise TypeError(f"pattern must be a non-empty glob pattern (str), got {pattern!r}")
     folder = Path(folder)
     if not folder.is_dir():
         return {}
@@ -336,6 +363,7 @@ def read_runs(folder) -> dict[str, dict[str, dict]]:
     dict of str to dict of str to dict
         {subfolder: {run name (file stem): record}}; {} when the folder is absent.
     """
+    folder = _validate.path(folder, "folder")
     found: dict[str, dict[str, dict]] = {}
     for key, record in read_jsons(folder).items():
         group, _, stem = key.partition("/")
@@ -363,6 +391,8 @@ def provenance(device: str | None = None) -> dict:
         ``device``, ``device_name``, ``torch_threads``, ``onerank``, ``numpy``, ``torch``,
         ``python``, ``commit`` (None outside a git checkout) and ``uncommitted_changes``.
     """
+    if device is not None:
+        device = config.torch_device(device)
     import torch
 
     from . import __version__
@@ -411,6 +441,13 @@ def save_run(path, config: dict, metrics: dict, *, wall_seconds: float, command:
     dict
         The record written.
     """
+    path = _validate.path(path, "path")
+    for _name, _value in (("config", config), ("metrics", metrics)):
+        if not isinstance(_value, dict):
+            raise TypeError(f"{_name} must be a dict, got {type(_value).__name__}")
+    if not isinstance(command, str):
+        raise TypeError(f"command must be a str, got {type(command).__name__}")
+    wall_seconds = _validate.real(wall_seconds, "wall_seconds", nonnegative=True)
     record = {"config": config, "metrics": metrics,
               "run": {**provenance(device), "wall_seconds": wall_seconds, "command": command}}
     write_json(path, record)
@@ -472,6 +509,16 @@ def run_sweep(runs, do, *, force: bool = False, progress: bool = True, desc: str
     list of Path
         The JSON files written in this call, in order.
     """
+    if not callable(do):
+        raise TypeError(f"do must be a function of a Run, got {type(do).__name__}")
+    if runs is None or isinstance(runs, (str, bytes)) or not hasattr(runs, "__iter__"):
+        raise TypeError(f"runs must be a sequence of Run, got {type(runs).__name__}")
+    runs = list(runs)
+    if not all(isinstance(r, Run) for r in runs):
+        raise TypeError("runs must hold onerank.results.Run objects")
+    if not isinstance(desc, str) or not isinstance(about, str):
+        raise TypeError(f"desc and about must be str, got {desc!r} and {about!r}")
+    _validate.flag(force, "force"), _validate.flag(progress, "progress")
     runs = list(runs)
     for folder in sorted({Path(r.path).parent for r in runs}):
         for p in clean_leftovers(folder):

@@ -50,6 +50,10 @@ class RowSpace:
 
     def __init__(self, X, *, tol: float | None = None):
         X = _validate.matrix(X, "X")
+        if 0 in X.shape:
+            raise ValueError(f"X must have at least one row and one column, got shape {X.shape}")
+        if tol is not None:
+            tol = _validate.real(tol, "tol", nonnegative=True)
         U, s, Vt = np.linalg.svd(X, full_matrices=False)
         if tol is None:
             tol = (s[0] if s.size else 0.0) * max(X.shape) * np.finfo(np.float64).eps
@@ -69,7 +73,7 @@ class RowSpace:
         outside_sq : float, ``||Y (I - P)||_F^2``, computed from the explicit
             difference ``Y - Z Vt`` so that it is accurate even when tiny.
         """
-        Y = np.asarray(Y, dtype=np.float64)
+        Y = _validate.matrix(Y, "Y", shape=(None, self.shape[1]))
         Z = Y @ self.Vt.T
         outside_sq = float(np.sum((Y - Z @ self.Vt) ** 2))
         return Z, outside_sq
@@ -86,6 +90,9 @@ class RowSpace:
         -------
         (m, s) array, ``Z - F (US^T A)^T``.
         """
+        Z = _validate.matrix(Z, "Z", shape=(None, self.rank))
+        A = _validate.matrix(A, "A", shape=(self.shape[0], None))
+        F = _validate.matrix(F, "F", shape=(Z.shape[0], A.shape[1]))
         return Z - F @ (self.US.T @ A).T
 
     def project(self, Y) -> np.ndarray:
@@ -106,4 +113,11 @@ def train_error(R, outside_sq: float) -> float:
     -------
     float, ``sqrt(||R||_F^2 + outside_sq)``.
     """
+    R = _validate.matrix(R, "R")
+    outside_sq = _validate.real(outside_sq, "outside_sq", nonnegative=True)
+    return _train_error(R, outside_sq)
+
+
+def _train_error(R, outside_sq: float) -> float:
+    """:func:`train_error` without the checks, for the inner loops."""
     return float(np.sqrt(np.sum(R * R) + outside_sq))

@@ -45,7 +45,7 @@ def positions(r: int) -> np.ndarray:
     x : (r,) ndarray
         x_1, ..., x_r.
     """
-    r = _validate.integer(r, "r", minimum=1)
+    r = _validate.integer(r, "r", minimum=1, maximum=2**20)
     if r == 1:
         return np.zeros(1)
     return 1.0 - 2.0 * np.arange(r) / (r - 1)

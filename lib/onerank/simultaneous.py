@@ -66,7 +66,7 @@ import numpy as np
 
 from . import _validate
 from .rank1 import initial_point
-from .rowspace import RowSpace, train_error
+from .rowspace import RowSpace, _train_error
 
 
 @dataclass
@@ -169,7 +169,7 @@ def factorised_gd(Y, X, r: int, steps: int, *, eta=0.003, seed=0, W_star=None,
     def record(i):
         # B A X = (B At) V^T and B A = (B At) diag(1/s) U^T: one m x q product serves both
         BAt = B @ At
-        train[i] = train_error(Z - BAt, outside_sq)
+        train[i] = _train_error(Z - BAt, outside_sq)
         if recovery is not None:
             # rows of B A lie in span U: ||B A - W*||^2 = ||B At/s - W* U||^2 + ||W*(I - UU^T)||^2
             recovery[i] = np.sqrt(np.sum((BAt / rs.s - WU) ** 2) + w_out)

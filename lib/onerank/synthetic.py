@@ -109,6 +109,35 @@ class Setting:
     budgets_noise: tuple = ()
     n_alt: int | None = None
 
+    def __post_init__(self):
+        """Every field checked when a setting is made (``dataclasses.replace`` included)."""
+        v = _validate
+        for f in ("m", "d", "n", "r", "trials", "T", "T_noise", "T_profiles", "T_threshold",
+                  "sparse_trials", "alphas"):
+            v.integer(getattr(self, f), f, minimum=1, maximum=2**40)
+        if self.r > min(self.m, self.d):
+            raise ValueError(f"r must be <= min(m, d) = {min(self.m, self.d)}, got {self.r}")
+        v.real(self.eta, "eta", positive=True)
+        v.real(self.tol, "tol", nonnegative=True)
+        v.seed(self.seed, "seed")
+        v.flag(self.rescale_profiles, "rescale_profiles")
+        v.choice(self.x_norm, "x_norm", ("rows", "columns", "none"))
+        v.choice(self.protocol, "protocol", ("authors", "instances"))
+        v.choice(self.noise_reading, "noise_reading", ("sd", "variance"))
+        sf = v.real(self.sparse_fraction, "sparse_fraction", positive=True)
+        if sf > 1:
+            raise ValueError(f"sparse_fraction must be in (0, 1], got {sf}")
+        if self.frobenius is not None:
+            v.real(self.frobenius, "frobenius", positive=True)
+        if self.n_alt is not None:
+            v.integer(self.n_alt, "n_alt", minimum=1)
+        for f in ("noise_levels", "sparse_levels", "fig9_levels"):
+            for x in getattr(self, f):
+                v.real(x, f, nonnegative=True)
+        for f in ("budgets", "budgets_noise"):
+            if getattr(self, f):
+                v.counts(getattr(self, f), f, minimum=1, what="totals")
+
 
 #: ||W*||_F of the raw exponential profile of rank 20 (100 down to 1, geometric): the
 #: common norm of the paper setting's profiles. Appendix E normalises the three profiles to
@@ -171,8 +200,7 @@ def setting(name: str, *, scale: str | None = None) -> Setting:
     Setting
         The sized setting.
     """
-    if name not in SETTINGS:
-        raise ValueError(f"name (the setting) must be one of {sorted(SETTINGS)}, got {name!r}")
+    _validate.choice(name, "name (the setting)", SETTINGS)
     scale = config.scale() if scale is None else scale
     if scale not in ("quick", "full"):
         raise ValueError(f"scale must be 'quick' or 'full', got {scale!r}")
@@ -189,6 +217,11 @@ def setting(name: str, *, scale: str | None = None) -> Setting:
                    n_alt=None if s.n_alt is None else s.n_alt // 5)
 
 
+def _check_setting(s) -> None:
+    if not isinstance(s, Setting):
+        raise TypeError(f"s must be a Setting (onerank.synthetic.setting), got {type(s).__name__}")
+
+
 def step_size(s: Setting) -> float:
     """The step size of eq. (5) in setting ``s``: ``s.eta``, divided by n for a standard
     Gaussian X (``x_norm = "none"``; see :class:`Setting`).
@@ -203,6 +236,7 @@ def step_size(s: Setting) -> float:
     float
         eta_a = eta_b.
     """
+    _check_setting(s)
     return s.eta / s.n if s.x_norm == "none" else s.eta
 
 
@@ -222,6 +256,8 @@ def noise_sd(s: Setting, level: float) -> float:
     float
         The standard deviation.
     """
+    _check_setting(s)
+    level = _validate.real(level, "level", nonnegative=True)
     return float(np.sqrt(level)) if s.noise_reading == "variance" else float(level)
 
 
@@ -255,6 +291,11 @@ def problem(s: Setting, *, trial: int = 0, profile: str = "exponential", noise: 
     Problem
         W* (m, d), X (d, n), Y (m, n) of the setting's sizes (:func:`onerank.problems.make_problem`).
     """
+    _check_setting(s)
+    _validate.flag(rescale, "rescale")
+    _validate.choice(noise, "noise", ("none", "gaussian", "sparse"))
+    trial = _validate.integer(trial, "trial", minimum=0, maximum=2**31)
+    level = _validate.real(level, "level", nonnegative=True)
     norm = s.frobenius if s.frobenius is not None else (np.sqrt(s.r) if rescale else None)
     seed = s.seed if s.protocol == "authors" else s.seed + trial
     return problems.make_problem(
@@ -313,6 +354,8 @@ def schedule_paths(s: Setting, *, T: int | None = None, profile: str = "exponent
         trial (lists of length ``trials``); and ``w_norm`` = ||W*||_F, with the setting and
         the arguments.
     """
+    _check_setting(s)
+    _validate.flag(exact, "exact")
     spec = dict(profile=profile, noise=noise, level=level, rescale=rescale)
     return _many_paths(s, [spec], T=T, trials=trials, names=names, exact=exact)[0]
 
@@ -322,6 +365,9 @@ def _many_paths(s: Setting, specs: list, *, T=None, trials=None, names=tuple(sch
     """:func:`schedule_paths` for several problem specifications in one batched run."""
     T = s.T if T is None else _validate.integer(T, "T", minimum=1)
     trials = s.trials if trials is None else _validate.integer(trials, "trials", minimum=1)
+    if not names or any(name not in schedules.NAMED for name in names):
+        raise ValueError(f"names must be schedules among {sorted(schedules.NAMED)}, got {names!r}")
+    _validate.fits(trials * len(specs) * s.m * (s.n + s.d), f"{trials} trials of the setting")
     probs = [problem(s, trial=t, **spec) for spec in specs for t in range(trials)]
     budgets = _budgets(s, T, [schedules.NAMED[name] for name in names])
     res = _run(s, probs, budgets, trace=True, exact=exact, seeds=np.tile(np.arange(trials), len(specs)))
@@ -372,6 +418,8 @@ def alpha_sweep(s: Setting, *, progress: bool = False) -> dict:
         ``recovery``, ``cumulative_delta`` and their differences from alpha = 0
         (``*_minus_equal``); ``best_alpha_recovery``, ``best_alpha_cumulative_delta``.
     """
+    _check_setting(s)
+    _validate.flag(progress, "progress")
     alphas = np.linspace(-2.0, 2.0, s.alphas)
     probs = [problem(s, trial=t) for t in range(s.trials)]
     budgets = _budgets(s, s.T, alphas)
@@ -402,6 +450,7 @@ def spectra(s: Setting) -> dict:
         Under ``"profiles"``, per profile, ``W_star`` and ``Y``: lists of the r largest
         singular values.
     """
+    _check_setting(s)
     out = {"setting": asdict(s), "rescale": s.rescale_profiles, "profiles": {}}
     for prof in problems.PROFILES:
         p = problem(s, profile=prof, rescale=s.rescale_profiles)
@@ -425,6 +474,7 @@ def profiles(s: Setting) -> dict:
     dict
         Under ``"profiles"``, {profile: schedule-paths record}.
     """
+    _check_setting(s)
     specs = [dict(profile=prof, rescale=s.rescale_profiles) for prof in problems.PROFILES]
     paths = _many_paths(s, specs, T=s.T_profiles)
     return {"setting": asdict(s), "profiles": dict(zip(problems.PROFILES, paths))}
@@ -448,6 +498,7 @@ def noise_levels(s: Setting) -> dict:
         Under ``"kinds"``, per noise kind: ``levels``, ``trials``, ``w_norm`` and, per
         schedule, the mean and sd of the final ``recovery`` and ``train`` errors at each level.
     """
+    _check_setting(s)
     budgets = _budgets(s, s.T_noise, schedules.NAMED.values())
     out = {"setting": asdict(s), "T": s.T_noise, "kinds": {}}
     for kind, levels, trials in (("gaussian", s.noise_levels, s.trials),
@@ -477,6 +528,7 @@ def noisy_paths(s: Setting) -> dict:
     dict
         Under ``"panels"``, one schedule-paths record (:func:`schedule_paths`) per noise.
     """
+    _check_setting(s)
     specs = [dict(noise=kind, level=level) for kind, level in s.fig8_noise]
     return {"setting": asdict(s), "panels": _many_paths(s, specs)}
 
@@ -498,6 +550,7 @@ def noisy_profiles(s: Setting) -> dict:
         Under ``"panels"``, one dict per kappa: ``level`` and ``profiles``, {profile:
         schedule-paths record}.
     """
+    _check_setting(s)
     specs = [dict(profile=prof, noise="gaussian", level=level)
              for level in s.fig9_levels for prof in problems.PROFILES]
     paths = iter(_many_paths(s, specs, T=s.T_noise, names=("more-first",)))
@@ -525,6 +578,10 @@ def thresholds(paths: dict, levels=(0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1)
         ``levels`` and, under ``"schedules"``, {schedule: list of the first step (int or None)
         for each level}.
     """
+    _check_paths(paths)
+    if isinstance(levels, (str, bytes)) or not hasattr(levels, "__iter__"):
+        raise TypeError(f"levels must be a list of relative errors, got {levels!r}")
+    levels = [_validate.real(v, "levels", positive=True) for v in levels]
     out = {"levels": list(levels), "schedules": {}}
     for name, sch in paths["schedules"].items():
         rel = np.asarray(sch["recovery_error"]["mean"]) / paths["w_norm"]
@@ -552,6 +609,7 @@ def threshold_steps(s: Setting) -> dict:
     dict
         ``T``, the schedule-paths record ``paths`` and its ``thresholds``.
     """
+    _check_setting(s)
     paths = schedule_paths(s, T=s.T_threshold, profile="power", rescale=s.rescale_profiles,
                            exact=False)
     return {"setting": asdict(s), "T": s.T_threshold, "paths": paths, "thresholds": thresholds(paths)}
@@ -625,6 +683,7 @@ def budget_sweep(s: Setting, *, progress: bool = False) -> dict:
         and, per schedule, ``recovery`` and ``train``: per total, the final errors of every
         trial).
     """
+    _check_setting(s)
     if not s.budgets:
         raise ValueError(f"setting {s.name!r} has no budget sweep (empty budgets)")
     names = tuple(schedules.NAMED)
@@ -668,6 +727,7 @@ def variants(s: Setting, *, progress: bool = False) -> dict:
         ``variants``: one dict per variant with its ``label``, the changed ``field`` and
         ``value``, and ``specs`` as in :func:`budget_sweep`.
     """
+    _check_setting(s)
     if not s.budgets_noise:
         raise ValueError(f"setting {s.name!r} has no budget sweep (empty budgets_noise)")
     gauss = max(k for k in s.noise_levels) if s.noise_levels else 0.0
@@ -719,6 +779,7 @@ def simultaneous_baseline(s: Setting, *, progress: bool = False) -> dict:
         ``recovery`` and ``train`` (per trial, per recorded iteration), ``w_norm``; and
         ``sequential``: the budget-sweep record of the same profiles.
     """
+    _check_setting(s)
     from . import simultaneous
 
     if not s.budgets:
@@ -768,7 +829,15 @@ def finals(paths: dict, key: str = "final_recovery") -> dict:
     dict of str to ndarray
         {schedule name: (trials,) array}.
     """
+    _check_paths(paths)
+    _validate.choice(key, "key", ("final_recovery", "final_train", "final_cumulative_delta"))
     return {name: np.asarray(sch[key]) for name, sch in paths["schedules"].items()}
+
+
+def _check_paths(paths) -> None:
+    if not isinstance(paths, dict) or not isinstance(paths.get("schedules"), dict):
+        raise TypeError("paths must be a schedule-paths record (a dict with a 'schedules' dict), "
+                        f"got {type(paths).__name__}")
 
 
 # ============================================================== figures
@@ -1199,8 +1268,10 @@ def write(figure: str, setting_name: str, out: str | os.PathLike, *, scale: str 
     dict
         The saved dict, with the provenance under ``"run"``.
     """
-    if figure not in FIGURES:
-        raise ValueError(f"figure must be one of {sorted(FIGURES)}, got {figure!r}")
+    _validate.flag(force, "force")
+    _validate.choice(figure, "figure", FIGURES)
+    _validate.choice(setting_name, "setting_name", SETTINGS)
+    out = _validate.path(out, "out")
     s = setting(setting_name, scale=scale)
     folder = Path(out) / setting_name
     target = folder / f"{figure}.json"

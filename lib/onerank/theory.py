@@ -82,6 +82,7 @@ def amplification_factors(sigma, constant: float = PAPER_CONSTANT) -> np.ndarray
         rho_1, ..., rho_p.
     """
     s = _validate.spectrum(sigma)
+    constant = _validate.real(constant, "constant", nonnegative=True)
     T = gaps(s)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(s == 0, 0.0, s / T)
@@ -150,7 +151,21 @@ def unroll(a, b) -> np.ndarray:
 
 
 def _pair(a, b):
-    a, b = np.asarray(a), np.asarray(b)
+    out = []
+    for name, x in (("a", a), ("b", b)):
+        try:
+            arr = np.asarray(x)
+        except (ValueError, TypeError) as err:
+            raise ValueError(f"{name} must be a 1-D array of numbers ({err})") from None
+        if arr.dtype != object:                         # object: exact Fractions, left as they are
+            arr = _validate.real_array(arr, name)
+            if np.any(np.isnan(arr)) or (name == "b" and not np.all(np.isfinite(arr))):
+                raise ValueError(f"{name} contains NaN" + (" or inf" if name == "b" else "")
+                                 + " (a factor may be inf, an increment may not)")
+            if np.any(arr < 0):
+                raise ValueError(f"{name} must be nonnegative")
+        out.append(arr)
+    a, b = out
     if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape or a.size == 0:
         raise ValueError(f"a and b must be 1-D arrays of the same nonzero length, got {a.shape} and {b.shape}")
     return a, b
@@ -219,8 +234,8 @@ def tail(sigma_Y, r, kind: str = "l2") -> float:
     return _tail(_validate.spectrum(sigma_Y, "sigma_Y"), r, kind)
 
 
-def _tail(s: np.ndarray, r: int, kind: str) -> float:
-    _validate.choice(kind, "tail", TAILS)
+def _tail(s: np.ndarray, r: int, kind: str, name: str = "kind") -> float:
+    _validate.choice(kind, name, TAILS)
     r = _validate.integer(r, "r", minimum=0)
     rest = s[r:]
     return float(np.sqrt(np.sum(rest**2)) if kind == "l2" else np.sum(rest))
@@ -269,7 +284,7 @@ def theorem1_bound(sigma_Y, sigma_max_X, delta_norms, r, *, tail: str = "l2",
     """
     s, sx, dn, r = _inputs(sigma_Y, sigma_max_X, delta_norms, r)
     _validate.choice(variant, "variant", VARIANTS)
-    base = _tail(s, r, tail)
+    base = _tail(s, r, tail, "tail")
     rho = amplification_factors(s)[:r]
     if variant == "sharp":
         return base + float(recurrence(rho, sx * dn)[-1])
@@ -364,7 +379,17 @@ def step_bound(E_norm, sigma_k, gap_k) -> np.ndarray:
     bound : ndarray
         The bound, of the broadcast shape of the three inputs (0-d for scalars).
     """
-    E, s, T = np.broadcast_arrays(np.asarray(E_norm, float), np.asarray(sigma_k, float), np.asarray(gap_k, float))
+    arrays = []
+    for name, x in (("E_norm", E_norm), ("sigma_k", sigma_k), ("gap_k", gap_k)):
+        arr = _validate.finite(_validate.real_array(x, name), name)
+        if np.any(arr < 0):
+            raise ValueError(f"{name} must be nonnegative")
+        arrays.append(arr)
+    try:
+        E, s, T = np.broadcast_arrays(*arrays)
+    except ValueError:
+        raise ValueError("E_norm, sigma_k and gap_k must broadcast to one shape, got "
+                         f"{[a.shape for a in arrays]}") from None
     with np.errstate(divide="ignore", invalid="ignore"):
         value = E * (1.0 + np.sqrt(2.0) * s / (T - E))
     return np.where(E < T, value, np.inf)
@@ -426,8 +451,11 @@ def measure(result, Y, X) -> CascadeMeasurement:
     """
     from .rowspace import RowSpace
 
-    Y = _validate.matrix(Y, "Y")
-    X = _validate.matrix(X, "X")
+    from .deflation import DeflationResult
+    if not isinstance(result, DeflationResult):
+        raise TypeError(f"result must be a DeflationResult (from onerank.deflation.deflate), got "
+                        f"{type(result).__name__}")
+    Y, X = _validate.regression_pair(Y, X)
     r = result.r
     if not result.residuals:
         raise ValueError("measure needs a run of deflate(..., keep_residuals=True)")
@@ -600,8 +628,10 @@ def sin_theta(U, U_hat) -> float:
     float
         ||sin Theta||_2, in [0, 1].
     """
-    U = np.asarray(U, dtype=float)
-    U_hat = np.asarray(U_hat, dtype=float)
+    U = _validate.matrix(U, "U")
+    U_hat = _validate.matrix(U_hat, "U_hat")
+    if 0 in U.shape or 0 in U_hat.shape:
+        raise ValueError(f"U and U_hat must have at least one column, got {U.shape} and {U_hat.shape}")
     if U.ndim != 2 or U_hat.ndim != 2 or U.shape[0] != U_hat.shape[0]:
         raise ValueError(f"U and U_hat must be matrices with the same number of rows, got {U.shape}, {U_hat.shape}")
     Q = np.linalg.qr(U)[0]
@@ -627,6 +657,7 @@ def clusters(sigma, rtol: float = 1e-9) -> list[np.ndarray]:
         The clusters, in order; together they hold the indices 0..p-1 (0-based).
     """
     s = _validate.spectrum(sigma)
+    rtol = _validate.real(rtol, "rtol", nonnegative=True)
     if s.size == 0:
         return []
     cut = np.flatnonzero(np.abs(np.diff(s)) > rtol * max(s[0], np.finfo(float).tiny)) + 1
@@ -654,6 +685,9 @@ def wedin_bound(E_norm: float, sigma_hat_c: float, sigma_next: float) -> float:
     float
         The bound, or inf.
     """
+    E_norm = _validate.real(E_norm, "E_norm", nonnegative=True)
+    sigma_hat_c = _validate.real(sigma_hat_c, "sigma_hat_c", nonnegative=True)
+    sigma_next = _validate.real(sigma_next, "sigma_next", nonnegative=True)
     delta = sigma_hat_c - sigma_next
     return float(E_norm / delta) if delta > 0 else float("inf")
 
@@ -685,6 +719,8 @@ def deflation_with_errors(Y, errors) -> dict:
     Y = _validate.matrix(Y, "Y")                        # finite: NaN would hang the SVD
     if 0 in Y.shape:
         raise ValueError(f"Y must have at least one row and one column, got shape {Y.shape}")
+    if isinstance(errors, (str, bytes)) or not hasattr(errors, "__iter__"):
+        raise TypeError(f"errors must be a list of pairs (x_k, y_k), got {type(errors).__name__}")
     checked = []                                        # every pair checked before any SVD
     for k, pair in enumerate(errors):
         if not isinstance(pair, (tuple, list)) or len(pair) != 2:
@@ -888,6 +924,8 @@ def bound_report(problem, result, r: int) -> dict:
         ``"additive_apriori"`` ((tail^2 + 5 sum eps_k^2)^{1/2}, outside added, where every
         eps_k <= sigma_1(Y_k P) / 2; NaN where that hypothesis fails).
     """
+    if not hasattr(problem, "Y") or not hasattr(problem, "X"):
+        raise TypeError(f"problem must be an onerank.problems.Problem, got {type(problem).__name__}")
     m = measure(result, problem.Y, problem.X)
     s, sx, dn = m.sigma, m.sigma_max_X, m.delta_norms
     out = dict(actual=result.train_errors[-1], tail=tail(s, r),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from . import _validate
+from . import _validate, config
 
 __all__ = ["autocast", "check_budget", "mean_over_batches"]
 
@@ -30,6 +30,8 @@ def autocast(device, amp: bool | None = None):
     -------
     torch.autocast context manager.
     """
+    amp = _validate.flag(amp, "amp", none=True)
+    device = config.torch_device(device)
     kind = torch.device(device).type
     enabled = kind == "cuda" if amp is None else bool(amp)
     return torch.autocast(kind, dtype=torch.bfloat16, enabled=enabled)

@@ -37,7 +37,7 @@ import numpy as np
 from . import _validate
 from .deflation import budgets_array
 from .rank1 import gd_reduced, initial_point
-from .rowspace import RowSpace, train_error
+from .rowspace import RowSpace, _train_error
 
 __all__ = ["VariantResult", "parallel", "adaptive", "refined", "orthogonal", "parallel_rounds",
            "refined_split", "orthogonal_split"]
@@ -87,7 +87,7 @@ class _Path:
 
     def record(self, compute, A, F):
         self.compute.append(int(compute))
-        self.train.append(train_error(self.rs.residual(self.Z, A, F), self.outside_sq))
+        self.train.append(_train_error(self.rs.residual(self.Z, A, F), self.outside_sq))
         if self.W_star is not None:
             self.recovery.append(float(np.linalg.norm(F @ A.T - self.W_star)))
 
@@ -165,6 +165,12 @@ def parallel(Y, X, r: int, rounds: int, *, stagger: int = 1, eta=0.003, seed=Non
     (m, n), d = Y.shape, X.shape[0]
     rounds = _validate.integer(rounds, "rounds", minimum=0)
     stagger = _validate.integer(stagger, "stagger", minimum=0)
+    if perturb is not None:
+        if not isinstance(perturb, (tuple, list)) or len(perturb) != 3:
+            raise TypeError(f"perturb must be (round, k, matrix (m, d)) or None, got {perturb!r}")
+        perturb = (_validate.integer(perturb[0], "perturb[0] (round)", minimum=0),
+                   _validate.integer(perturb[1], "perturb[1] (k)", minimum=0, maximum=r - 1),
+                   _validate.matrix(perturb[2], "perturb[2] (matrix)", shape=(m, d)))
     A = np.zeros((d, r))
     F = np.column_stack([initial_point(None, rng, d, m)[1] for _ in range(r)])
     starts = np.arange(r) * stagger
@@ -405,6 +411,7 @@ def orthogonal(Y, X, budgets, *, side: str | None = "left", refit: bool = False,
     -------
     VariantResult, its path as :func:`refined`'s.
     """
+    _validate.flag(refit, "refit")
     if side not in ("left", "right", None):
         raise ValueError(f"side must be 'left', 'right' or None, got {side!r}")
     budgets, eta_a, eta_b, rng, rs, Z, path, A, F = _start(Y, X, budgets, eta, seed, W_star)
@@ -455,6 +462,7 @@ def orthogonal_split(total: int, r: int, refit: bool) -> list:
     -------
     list of r ints.
     """
+    _validate.flag(refit, "refit")
     total = _validate.integer(total, "total", minimum=0)
     r = _validate.integer(r, "r", minimum=1)
     return [(total - r * (r + 1) // 2 * bool(refit)) // r] * r

@@ -30,6 +30,46 @@ from .training import autocast, check_budget, mean_over_batches
 LORA_LAYERS = ("0", "2", "4")
 
 
+def _check_xy(model, x, y, names=("x", "y"), model_name: str = "model") -> None:
+    """Inputs and labels a classifier can be run on, checked before any work: x a
+    floating (N, D) tensor with D the model's input width, y an int64 (N,) tensor of
+    labels in [0, outputs)."""
+    nx, ny = names
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"{model_name} must be a torch nn.Module, got {type(model).__name__}")
+    if not torch.is_tensor(x) or x.ndim != 2 or not torch.is_floating_point(x):
+        raise ValueError(f"{nx} must be a floating (N, D) torch tensor, got "
+                         f"{type(x).__name__} {tuple(getattr(x, 'shape', ()))} {getattr(x, 'dtype', '')}")
+    if torch.is_tensor(y) and y.ndim == 1 and y.shape[0] != x.shape[0]:
+        raise ValueError(f"{nx} and {ny} must have the same number of rows, got {x.shape[0]} and {y.shape[0]}")
+    if not torch.is_floating_point(x) or not bool(torch.isfinite(x).all()):
+        raise ValueError(f"{nx} contains NaN or inf")
+    if not torch.is_tensor(y) or y.shape != (x.shape[0],) or y.dtype != torch.int64:
+        raise ValueError(f"{ny} must be an int64 ({x.shape[0]},) tensor of labels, got "
+                         f"{type(y).__name__} {tuple(getattr(y, 'shape', ()))} {getattr(y, 'dtype', '')}")
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    if not linears:
+        raise ValueError(f"{model_name} has no linear layer: not a classifier of this library")
+    if linears[0].in_features != x.shape[1]:
+        raise ValueError(f"{nx} has {x.shape[1]} features, {model_name} takes {linears[0].in_features}")
+    if y.numel() and (int(y.min()) < 0 or int(y.max()) >= linears[-1].out_features):
+        raise ValueError(f"{ny} holds labels outside [0, {linears[-1].out_features}) "
+                         f"({model_name}'s outputs)")
+
+
+def _check_data(model, ds, name: str, model_name: str = "base") -> None:
+    """A Dataset (``onerank.data.Dataset``) the model can train and be tested on."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"{model_name} must be a torch nn.Module, got {type(model).__name__}")
+    for part in ("x_train", "y_train", "x_test", "y_test"):
+        if not hasattr(ds, part):
+            raise TypeError(f"{name} must be an onerank.data.Dataset, got {type(ds).__name__}")
+    if not torch.is_tensor(ds.x_train) or ds.x_train.shape[0] == 0:
+        raise ValueError(f"{name} has no training rows (or x_train is not a tensor)")
+    _check_xy(model, ds.x_train, ds.y_train, (f"{name}.x_train", f"{name}.y_train"), model_name)
+    _check_xy(model, ds.x_test, ds.y_test, (f"{name}.x_test", f"{name}.y_test"), model_name)
+
+
 def mlp(in_features: int, classes: int, hidden: int = 512, *, seed: int = 0) -> nn.Sequential:
     """Build the paper's MLP: in -> hidden -> hidden -> classes, ReLU between, seeded.
 
@@ -116,6 +156,10 @@ def train(model: nn.Module, params, x, y, *, epochs: int, batch: int = 64, lr: f
         If ``epochs`` is not an integer >= 0, ``batch`` not an integer >= 1, or ``params``
         is empty (:func:`onerank.training.check_budget`).
     """
+    _check_xy(model, x, y)
+    if x.shape[0] == 0:
+        raise ValueError("x has no rows: nothing to train on")
+    _validate.real(lr, "lr", positive=True)
     params = check_budget(epochs, params, name="epochs", batch=batch)
     opt = torch.optim.Adam(params, lr=lr, fused=x.device.type in ("cpu", "cuda") or None)
     loss_fn = nn.CrossEntropyLoss()
@@ -175,6 +219,12 @@ def frozen_forward(model: nn.Module, params, x, *, amp: bool | None = None):
         :class:`onerank.lora.LoRALinear`, ReLU between) or ``params`` holds anything but
         its trainable pairs; the caller then runs the plain forward.
     """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch nn.Module, got {type(model).__name__}")
+    if not torch.is_tensor(x) or x.ndim != 2:
+        raise ValueError(f"x must be an (N, D) torch tensor, got {type(x).__name__}")
+    if isinstance(params, (str, bytes)) or not hasattr(params, "__iter__"):
+        raise TypeError(f"params must be an iterable of parameters, got {type(params).__name__}")
     if not (isinstance(model, nn.Sequential) and len(model) == 5
             and all(isinstance(model[i], lora.LoRALinear) for i in (0, 2, 4))
             and all(isinstance(model[i], nn.ReLU) for i in (1, 3))):
@@ -238,6 +288,8 @@ def loss(model: nn.Module, x, y, *, batch: int = 8192, amp: bool | None = None) 
     float
         The loss summed over the N rows, divided by N (0.0 when N is 0).
     """
+    batch = _validate.integer(batch, "batch", minimum=1)
+    _check_xy(model, x, y)
     def summed(s):
         return nn.functional.cross_entropy(model(x[s]).float(), y[s], reduction="sum")
 
@@ -270,8 +322,7 @@ def accuracy(model: nn.Module, x, y, *, batch: int = 8192, amp: bool | None = No
         The accuracy, in [0, 1] (0.0 when N is 0).
     """
     batch = _validate.integer(batch, "batch", minimum=1)
-    if x.ndim != 2 or y.shape != (x.shape[0],):
-        raise ValueError(f"x must be (N, D) and y (N,), got x {tuple(x.shape)} and y {tuple(y.shape)}")
+    _check_xy(model, x, y)
 
     def correct(s):
         return (model(x[s]).argmax(1) == y[s]).sum()
@@ -315,6 +366,11 @@ def pretrain(old, *, epochs: int = 10, batch: int = 64, lr: float = 1e-3, seed: 
     """
     epochs = _validate.integer(epochs, "epochs", minimum=0)
     _training_args(batch, lr, seed)
+    for part in ("x_train", "y_train"):
+        if not hasattr(old, part):
+            raise TypeError(f"old must be an onerank.data.Dataset, got {type(old).__name__}")
+    if old.x_train.shape[0] == 0:
+        raise ValueError("old has no training rows")
     model = mlp(old.features, classes or old.classes, hidden, seed=seed).to(old.x_train.device)
     train(model, model.parameters(), old.x_train, old.y_train, epochs=epochs, batch=batch, lr=lr, seed=seed,
           amp=amp)
@@ -372,6 +428,7 @@ def sequential(base: nn.Module, new, epochs, *, batch: int = 64, lr: float = 1e-
     ValueError
         If ``epochs`` is empty or has a negative entry.
     """
+    _check_data(base, new, "new")
     epochs = _validate.counts(epochs, "epochs")
     _training_args(batch, lr, seed)
     model = copy.deepcopy(base)
@@ -443,6 +500,7 @@ def joint(base: nn.Module, new, rank: int, epochs: int, *, batch: int = 64, lr: 
         If ``rank`` is not an int >= 1, ``epochs`` not an integer >= 0, or an entry of
         ``at`` not in [1, epochs].
     """
+    _check_data(base, new, "new")
     rank = _validate.integer(rank, "rank", minimum=1)
     epochs = _validate.integer(epochs, "epochs", minimum=0)
     _training_args(batch, lr, seed)
@@ -509,6 +567,7 @@ def sequential_many(base: nn.Module, new, schedules, *, batch: int = 64, lr: flo
     ValueError
         If there is no schedule, or one is empty or has a negative entry.
     """
+    _check_data(base, new, "new")
     wanted = [tuple(_validate.counts(sch, f"schedules[{i}]")) for i, sch in enumerate(schedules)]
     _training_args(batch, lr, seed)
     if not wanted or any(not sch or min(sch) < 0 for sch in wanted):
@@ -583,6 +642,8 @@ def epoch_paths(base: nn.Module, new, grid, *, components: int = 3, batch: int =
     ValueError
         If ``grid`` is empty or has an entry < 1.
     """
+    components = _validate.integer(components, "components", minimum=1)
+    _check_data(base, new, "new")
     grid = _validate.counts(grid, "grid", minimum=1, what="epoch counts")
     return sequential_many(base, new, itertools.product(grid, repeat=components), batch=batch, lr=lr,
                            seed=seed, amp=amp, progress=progress)
@@ -636,6 +697,9 @@ def online_rank(base: nn.Module, new, *, epochs: int = 2, threshold: float = 0.0
     ValueError
         If ``max_rank`` or ``epochs`` is < 1, or ``validation`` is not in (0, 1).
     """
+    threshold = _validate.real(threshold, "threshold")
+    validation = _validate.real(validation, "validation", positive=True)
+    _check_data(base, new, "new")
     max_rank = _validate.integer(max_rank, "max_rank", minimum=1)
     epochs = _validate.integer(epochs, "epochs", minimum=1)
     _training_args(batch, lr, seed)
@@ -685,6 +749,12 @@ def holdout(new, validation: float = 0.1, *, seed: int = 0):
     ValueError
         If ``validation`` is not in (0, 1).
     """
+    for part in ("x_train", "y_train"):
+        if not hasattr(new, part):
+            raise TypeError(f"new must be an onerank.data.Dataset, got {type(new).__name__}")
+    validation = _validate.real(validation, "validation", positive=True)
+    if validation >= 1:
+        raise ValueError(f"validation must be in (0, 1), got {validation}")
     if not 0 < validation < 1:
         raise ValueError(f"validation must be in (0, 1), got {validation}")
     n = new.x_train.shape[0]
@@ -753,6 +823,8 @@ def sequential_adaptive(base: nn.Module, new, total: int, components: int, *, st
         If ``components`` < 1, ``floor`` < 0, ``total`` is below its minimum, ``stall`` is
         not in (0, 1), ``share`` < 0 or ``validation`` is not in (0, 1).
     """
+    validation = _validate.real(validation, "validation", positive=True)
+    _check_data(base, new, "new")
     components = _validate.integer(components, "components", minimum=1)
     floor = _validate.integer(floor, "floor", minimum=0)
     total = _validate.integer(total, "total", minimum=max(1, floor * (components - 1)))

@@ -122,6 +122,8 @@ def shapes(features: int, classes: int) -> list[tuple[int, int]]:
     list of (int, int)
         ``[(features, HIDDEN), (HIDDEN, HIDDEN), (HIDDEN, classes)]``.
     """
+    features = _validate.integer(features, "features", minimum=1)
+    classes = _validate.integer(classes, "classes", minimum=1)
     return [(features, HIDDEN), (HIDDEN, HIDDEN), (HIDDEN, classes)]
 
 
@@ -147,6 +149,8 @@ def matched_joint_epochs(features: int, classes: int, samples: int, seq_epochs) 
     int
         The FLOPs ratio (sequential over one joint rank-3 epoch), rounded, at least 1.
     """
+    samples = _validate.integer(samples, "samples", minimum=1)
+    seq_epochs = _validate.counts(seq_epochs, "seq_epochs", minimum=0)
     sh = shapes(features, classes)
     return max(1, round(vision.lora_flops(sh, samples, list(seq_epochs))
                         / vision.lora_flops(sh, samples, 1, ranks=3)))
@@ -219,6 +223,11 @@ def plan(scale: str, names, experiments, seeds, totals=None) -> list[tuple[str, 
         ``(dataset, experiment, seed, parameters)``; ``parameters`` is ``{"total": T}`` for
         the alpha and adaptive runs, ``{}`` otherwise.
     """
+    for _name, _value in (("names", names), ("experiments", experiments), ("seeds", seeds)):
+        if isinstance(_value, (str, bytes)) or not hasattr(_value, "__iter__"):
+            raise TypeError(f"{_name} must be a list, got {_value!r}")
+    if totals is not None:
+        totals = _validate.counts(totals, "totals", minimum=3)
     _validate.choice(scale, "scale", SCALES)
     p = SCALES[scale]
     totals = p.totals if totals is None else totals
@@ -255,6 +264,12 @@ def run_file(name: str, exp: str, seed: int, params: dict) -> str:
         ``"<name>/<exp>-s<seed>.json"``, ``"<name>/<exp>-T<total>-s<seed>.json"`` for the
         alpha and adaptive runs, ``"<name>/seq-fp32-s<seed>.json"`` for the precision run.
     """
+    _validate.choice(exp, "exp", EXPERIMENTS)
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"name must be a dataset name (str), got {name!r}")
+    seed = _validate.seed(seed)
+    if not isinstance(params, dict):
+        raise TypeError(f"params must be a dict, got {type(params).__name__}")
     if exp in ("alpha", "adaptive"):
         return f"{name}/{exp}-T{params['total']}-s{seed}.json"
     if exp == "precision":
@@ -311,6 +326,17 @@ def run(out, *, scale: str = "full", datasets=None, experiments=None, seeds=None
     FileNotFoundError
         If a dataset named in ``datasets`` cannot be loaded.
     """
+    for _name, _value in (("download", download), ("force", force), ("progress", progress)):
+        _validate.flag(_value, _name)
+    if isinstance(datasets, str) or isinstance(experiments, str):
+        raise TypeError("datasets and experiments must be lists of names, not one string")
+    out = _validate.path(out, "out")
+    for _name, _value in (("datasets", datasets), ("experiments", experiments)):
+        if _value is not None and not hasattr(_value, "__iter__"):
+            raise TypeError(f"{_name} must be a list of names, got {_value!r}")
+    for _ds in datasets or ():
+        if not isinstance(_ds, str):
+            raise TypeError(f"datasets must be a list of dataset names, got {datasets!r}")
     if scale not in SCALES:
         raise ValueError(f"scale must be one of {sorted(SCALES)}, got {scale!r}")
     experiments = list(EXPERIMENTS if experiments is None else experiments)
@@ -404,6 +430,10 @@ def alpha_family(base, new, total: int, alphas, *, seed: int = 0, flops_shapes=N
         One row per alpha, ``{"alpha", "epochs", "accuracy" (after each component)[,
         "flops"]}``; alphas that give the same split share one run.
     """
+    if isinstance(alphas, (str, bytes)) or not hasattr(alphas, "__iter__"):
+        raise TypeError(f"alphas must be a list of numbers, got {alphas!r}")
+    alphas = [_validate.real(a, "alphas") for a in alphas]
+    total = _validate.integer(total, "total", minimum=3)
     splits = {a: tuple(int(e) for e in schedules.allocate(total, 3, a, floor=1)) for a in alphas}
     done, rows = dict(known or {}), []
     todo = [ep for ep in dict.fromkeys(splits.values()) if ep not in done]
