@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 import torch
 
-from onerank import (_validate, batched, config, data, deflation, problems, rank1, schedules, selection,
-                     simultaneous, synthetic, theory, vision)
+from onerank import (_validate, batched, config, data, deflation, lora, problems, rank1, results,
+                     schedules, selection, simultaneous, synthetic, theory, vision)
 
 RNG = np.random.default_rng(0)
 Y, X = RNG.standard_normal((4, 6)), RNG.standard_normal((3, 6))
@@ -141,6 +141,27 @@ CASES = [
     ("batched.deflate_many (absurd trace)", batched.deflate_many,
      dict(Y=Y, X=X, budgets=[4, 4], seeds=0, eta=0.01, device="cpu", trace=True),
      dict(budgets=st.just([10**12, 1]))),
+    ("theory.deflation_with_errors", theory.deflation_with_errors,
+     dict(Y=np.diag([3.0, 2.0, 1.0]), errors=[(np.zeros(3), np.zeros(3))]),
+     dict(Y=st.one_of(                     # NaN once hung inside LAPACK: refused before any SVD
+         st.tuples(st.integers(0, 2), st.integers(0, 2), NON_FINITE).map(lambda t: _poison(np.eye(3), t)),
+         st.just(np.ones(9)), st.just(np.full((3, 3), "a")), TEXT, st.none()),
+          errors=st.one_of(st.just(None), st.just(3), st.just([(np.zeros(2), np.zeros(3))]),
+                           st.just([(np.full(3, np.nan), np.zeros(3))]), st.just([np.zeros(3)])))),
+    ("Dataset.subset", NEW.subset, dict(classes=[0, 1], train_limit=10, seed=0),
+     dict(classes=st.one_of(st.just([9]), st.just([-1]), st.just("01"), st.just(3), st.just([1.5])),
+          train_limit=bad_int(0).filter(lambda v: v is not None), seed=bad_seed())),
+    ("vision.holdout", vision.holdout, dict(new=NEW, validation=0.2, seed=0),
+     dict(new=st.sampled_from([None, 3, "x"]),
+          validation=st.one_of(st.floats(min_value=1.0), st.floats(max_value=0.0), NON_FINITE, TEXT),
+          seed=bad_seed())),
+    ("results.write_json", results.write_json, dict(path="/tmp/onerank-bad-input.json", obj={"a": 1}),
+     dict(path=st.sampled_from([None, 3, b"x"]),
+          obj=st.one_of(st.just({"a": float("nan")}), st.just([1]), st.just({"a": np.ones(2)})))),
+    ("lora.training_flops", lora.training_flops, dict(shapes=[(4, 8), (8, 3)], samples=10, epochs=[1, 2]),
+     dict(shapes=st.one_of(st.just(None), st.just([(4,)]), st.just([(0, 3)])), samples=bad_int(0),
+          epochs=BAD_COUNTS.filter(lambda v: not isinstance(v, int)),
+          ranks=st.one_of(st.just([1]), st.just([0, 1]), st.just("1")))),
     ("synthetic.setting", synthetic.setting, dict(name="code", scale="quick"),
      dict(name=bad_choice(tuple(synthetic.SETTINGS)),
           scale=bad_choice(("quick", "full")).filter(lambda v: v is not None))),

@@ -134,6 +134,14 @@ def device() -> str:
     """
     value = os.environ.get(DEVICE_VARIABLE, "").strip()
     if value:
+        try:
+            import torch
+            torch.device(value)
+        except ImportError:
+            pass
+        except RuntimeError:
+            raise ValueError(f"{DEVICE_VARIABLE} must name a torch device such as 'cpu' or 'cuda', "
+                             f"got {value!r}") from None
         return value
     try:
         import torch

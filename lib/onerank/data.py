@@ -67,7 +67,10 @@ class Dataset:
             train_limit = _validate.integer(train_limit, "train_limit", minimum=0)
         if isinstance(classes, (str, bytes)) or not hasattr(classes, "__iter__"):
             raise TypeError(f"classes must be a list of class labels, got {classes!r}")
-        _validate.counts(classes, "classes", minimum=0, what="class labels")
+        classes = _validate.counts(classes, "classes", minimum=0, what="class labels")
+        for c in classes:
+            if c >= self.classes:
+                raise ValueError(f"classes must be labels in [0, {self.classes}), got {c}")
         import torch
         classes = torch.as_tensor(list(classes))
         keep_tr = torch.isin(self.y_train, classes.to(self.y_train.device)).nonzero().squeeze(1)

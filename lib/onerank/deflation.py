@@ -198,7 +198,7 @@ def budgets_array(budgets, solver: str = "gd") -> np.ndarray:
                 "budgets must be a sequence of per-component step counts for solver='gd' "
                 f"(an int r is accepted only with solver='exact'), got {budgets!r}"
             )
-        r = _validate.integer(budgets, "budgets (r)", minimum=1)
+        r = _validate.integer(budgets, "budgets (r)", minimum=1, maximum=2**20)
         return np.zeros(r, dtype=np.int64)
     values = list(budgets)
     if len(values) == 0:

@@ -138,8 +138,9 @@ def write_json(path, obj: dict) -> None:
         raise TypeError(f"obj must be a dict (a record), got {type(obj).__name__}")
     try:                                # NaN and inf are not JSON: refused, not written bare
         text = json.dumps(obj, indent=1, allow_nan=False)
-    except ValueError as err:
-        raise ValueError(f"obj holds a value JSON cannot store ({err}); record NaN as None") from None
+    except (ValueError, TypeError) as err:
+        raise type(err)(f"obj holds a value JSON cannot store ({err}); record NaN as None and "
+                        "arrays as lists") from None
     atomic_write(path, lambda tmp: Path(tmp).write_text(text))
 
 

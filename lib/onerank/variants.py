@@ -210,7 +210,7 @@ def parallel_rounds(compute: int, r: int, stagger: int = 1) -> int:
     int, the smallest R with ``sum_k max(0, R - k * stagger) >= compute``.
     """
     compute = _validate.integer(compute, "compute", minimum=0)
-    r = _validate.integer(r, "r", minimum=1)
+    r = _validate.integer(r, "r", minimum=1, maximum=2**20)
     stagger = _validate.integer(stagger, "stagger", minimum=0)
     starts = np.arange(r) * stagger
     R = 0
@@ -464,5 +464,5 @@ def orthogonal_split(total: int, r: int, refit: bool) -> list:
     """
     _validate.flag(refit, "refit")
     total = _validate.integer(total, "total", minimum=0)
-    r = _validate.integer(r, "r", minimum=1)
+    r = _validate.integer(r, "r", minimum=1, maximum=2**20)
     return [(total - r * (r + 1) // 2 * bool(refit)) // r] * r

@@ -156,6 +156,7 @@ def train(model: nn.Module, params, x, y, *, epochs: int, batch: int = 64, lr: f
         If ``epochs`` is not an integer >= 0, ``batch`` not an integer >= 1, or ``params``
         is empty (:func:`onerank.training.check_budget`).
     """
+    _validate.flag(skip_frozen, "skip_frozen")
     _check_xy(model, x, y)
     if x.shape[0] == 0:
         raise ValueError("x has no rows: nothing to train on")
@@ -752,6 +753,8 @@ def holdout(new, validation: float = 0.1, *, seed: int = 0):
     for part in ("x_train", "y_train"):
         if not hasattr(new, part):
             raise TypeError(f"new must be an onerank.data.Dataset, got {type(new).__name__}")
+    if not torch.is_tensor(new.x_train) or new.x_train.shape[0] < 2:
+        raise ValueError("new.x_train must be a torch tensor with at least 2 rows (one to train, one to hold out)")
     validation = _validate.real(validation, "validation", positive=True)
     if validation >= 1:
         raise ValueError(f"validation must be in (0, 1), got {validation}")
