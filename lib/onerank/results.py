@@ -376,8 +376,11 @@ def read_runs(folder) -> dict[str, dict[str, dict]]:
 def provenance(device: str | None = None) -> dict:
     """Device, library versions and git commit, for the JSON of a run.
 
-    ``uncommitted_changes`` is True when tracked files differed from ``commit`` at run time
-    (the commit alone then does not reproduce the run). ``torch_threads`` matters too:
+    ``commit`` and ``uncommitted_changes`` describe the checkout when the library was
+    imported (the code the process runs), not when the record is saved: a commit made
+    while a long sweep runs does not relabel its later records. ``uncommitted_changes``
+    is True when tracked files differed from ``commit`` then (the commit alone does not
+    reproduce the run). ``torch_threads`` matters too:
     results are bitwise reproducible at a fixed thread count, not across thread counts
     (a different split of a BLAS reduction rounds differently, at the 1e-16 level).
 
@@ -397,6 +400,17 @@ def provenance(device: str | None = None) -> dict:
     import torch
 
     from . import __version__
+    commit, changed = _STARTED
+    dev = device or config.device()
+    name = torch.cuda.get_device_name() if dev.startswith("cuda") else platform.processor() or platform.machine()
+    return {"device": dev, "device_name": name, "torch_threads": torch.get_num_threads(),
+            "onerank": __version__, "numpy": np.__version__, "torch": torch.__version__,
+            "python": platform.python_version(), "commit": commit,
+            "uncommitted_changes": changed}
+
+
+def _git_state() -> tuple[str | None, bool]:
+    """(commit, uncommitted changes) of the checkout this library was imported from."""
     here = Path(__file__).parent
     try:
         # --no-optional-locks: reading the status takes no lock on the repository (a
@@ -407,13 +421,13 @@ def provenance(device: str | None = None) -> dict:
         changed = subprocess.run(git + ["status", "--porcelain", "--untracked-files=no"], capture_output=True,
                                  text=True, check=True, cwd=here).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
-        commit, changed = None, ""
-    dev = device or config.device()
-    name = torch.cuda.get_device_name() if dev.startswith("cuda") else platform.processor() or platform.machine()
-    return {"device": dev, "device_name": name, "torch_threads": torch.get_num_threads(),
-            "onerank": __version__, "numpy": np.__version__, "torch": torch.__version__,
-            "python": platform.python_version(), "commit": commit,
-            "uncommitted_changes": bool(changed)}
+        return None, False
+    return commit, bool(changed)
+
+
+#: The checkout's state when this module was imported: the code a long sweep runs is what
+#: was loaded then, whatever is committed while it runs, so every record names that.
+_STARTED = _git_state()
 
 
 def save_run(path, config: dict, metrics: dict, *, wall_seconds: float, command: str,
