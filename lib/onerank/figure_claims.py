@@ -541,6 +541,10 @@ def simultaneous_claims(rec):
     """
     if not isinstance(rec, dict):
         raise TypeError(f"rec must be a record (a dict), got {type(rec).__name__}")
+    missing = [k for k in ("sequential", "profiles", "flops_sequential_step") if k not in rec]
+    if missing or not isinstance(rec["profiles"], dict):
+        raise ValueError("rec must be a record of onerank.synthetic.simultaneous_baseline "
+                         f"(missing or malformed: {missing or ['profiles']})")
     seq = {sp["profile"]: sp for sp in rec["sequential"]}
     out = []
     for prof, sim in rec["profiles"].items():
