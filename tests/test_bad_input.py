@@ -159,7 +159,7 @@ CASES = [
      dict(path=st.sampled_from([None, 3, b"x"]),
           obj=st.one_of(st.just({"a": float("nan")}), st.just([1]), st.just({"a": np.ones(2)})))),
     ("lora.training_flops", lora.training_flops, dict(shapes=[(4, 8), (8, 3)], samples=10, epochs=[1, 2]),
-     dict(shapes=st.one_of(st.just(None), st.just([(4,)]), st.just([(0, 3)])), samples=bad_int(0),
+     dict(shapes=st.one_of(st.just(None), st.just([(4,)]), st.just([(0, 3)])), samples=bad_real(nonnegative=True),
           epochs=BAD_COUNTS.filter(lambda v: not isinstance(v, int)),
           ranks=st.one_of(st.just([1]), st.just([0, 1]), st.just("1")))),
     ("synthetic.setting", synthetic.setting, dict(name="code", scale="quick"),

@@ -244,7 +244,7 @@ def training_flops(shapes, samples: int, epochs, ranks=None) -> float:
         raise ValueError(f"shapes must be a nonempty list of (in, out) pairs, got {shapes!r}")
     for i, o in shapes:
         _validate.integer(i, "shapes (in)", minimum=1), _validate.integer(o, "shapes (out)", minimum=1)
-    samples = _validate.integer(samples, "samples", minimum=0)
+    samples = _validate.real(samples, "samples", nonnegative=True)   # tokens per step: a mean
     per_rank = sum(2 * (i + o) for i, o in shapes)                 # forward FLOPs of rank 1, per sample
     if not isinstance(epochs, (list, tuple)) and not hasattr(epochs, "__iter__"):
         epochs = _validate.integer(epochs, "epochs", minimum=0)
