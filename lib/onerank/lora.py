@@ -246,7 +246,7 @@ def training_flops(shapes, samples: int, epochs, ranks=None) -> float:
         _validate.integer(i, "shapes (in)", minimum=1), _validate.integer(o, "shapes (out)", minimum=1)
     samples = _validate.real(samples, "samples", nonnegative=True)   # tokens per step: a mean
     per_rank = sum(2 * (i + o) for i, o in shapes)                 # forward FLOPs of rank 1, per sample
-    if not isinstance(epochs, (list, tuple)) and not hasattr(epochs, "__iter__"):
+    if not hasattr(epochs, "__iter__"):
         epochs = _validate.integer(epochs, "epochs", minimum=0)
         rank = 1 if ranks is None else _validate.integer(ranks, "ranks", minimum=1)
         return 3.0 * per_rank * rank * samples * epochs

@@ -1493,7 +1493,7 @@ def items_table(verdicts: dict) -> str:
     """
     if not isinstance(verdicts, dict):
         raise TypeError(f"verdicts must be a dict of check name to Verdict (from run_checks), got {type(verdicts).__name__}")
-    _missing = [c for c in ([it.check for it in ITEMS] if "items_table" == "items_table" else [er.check for er in ERRATA]) if c not in verdicts]
+    _missing = [it.check for it in ITEMS if it.check not in verdicts]
     if _missing:
         raise ValueError(f"verdicts must hold every check of the table; missing {_missing[:3]}...")
     head = "| item | place | printed statement | book | form | check | verdict |\n|---|---|---|---|---|---|---|\n"
@@ -1521,7 +1521,7 @@ def errata_table(verdicts: dict) -> str:
     """
     if not isinstance(verdicts, dict):
         raise TypeError(f"verdicts must be a dict of check name to Verdict (from run_checks), got {type(verdicts).__name__}")
-    _missing = [c for c in ([it.check for it in ITEMS] if "errata_table" == "items_table" else [er.check for er in ERRATA]) if c not in verdicts]
+    _missing = [er.check for er in ERRATA if er.check not in verdicts]
     if _missing:
         raise ValueError(f"verdicts must hold every check of the table; missing {_missing[:3]}...")
     head = "| printed | place | source | corrected | class | check | verdict |\n|---|---|---|---|---|---|---|\n"

@@ -42,7 +42,7 @@ def _check_xy(model, x, y, names=("x", "y"), model_name: str = "model") -> None:
                          f"{type(x).__name__} {tuple(getattr(x, 'shape', ()))} {getattr(x, 'dtype', '')}")
     if torch.is_tensor(y) and y.ndim == 1 and y.shape[0] != x.shape[0]:
         raise ValueError(f"{nx} and {ny} must have the same number of rows, got {x.shape[0]} and {y.shape[0]}")
-    if not torch.is_floating_point(x) or not bool(torch.isfinite(x).all()):
+    if not bool(torch.isfinite(x).all()):
         raise ValueError(f"{nx} contains NaN or inf")
     if not torch.is_tensor(y) or y.shape != (x.shape[0],) or y.dtype != torch.int64:
         raise ValueError(f"{ny} must be an int64 ({x.shape[0]},) tensor of labels, got "
