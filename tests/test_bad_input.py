@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import torch
 
-from onerank import (_validate, batched, config, data, deflation, lora, problems, rank1, results,
+from onerank import (_validate, allocation, batched, config, data, deflation, lora, problems, rank1, results,
                      schedules, selection, simultaneous, synthetic, theory, vision)
 
 RNG = np.random.default_rng(0)
@@ -165,6 +165,17 @@ CASES = [
     ("synthetic.setting", synthetic.setting, dict(name="code", scale="quick"),
      dict(name=bad_choice(tuple(synthetic.SETTINGS)),
           scale=bad_choice(("quick", "full")).filter(lambda v: v is not None))),
+    ("allocation.split", allocation.split, dict(costs=np.zeros((3, 10)), T=10, floor=2),
+     dict(costs=st.one_of(st.just(np.zeros((3, 4))), st.just(np.full((3, 10), np.nan)),
+                          st.just(np.zeros(10)), TEXT, st.none()),
+          T=bad_int(6, 2**31), floor=bad_int(0, 3))),
+    ("allocation.step_curves", allocation.step_curves,
+     dict(Y=Y, X=X, r=2, steps=3, eta=0.01, tol=1e-10, seed=0, device="cpu"),
+     dict(Y=bad_matrix((4, 6)), X=bad_matrix((3, 6)), r=bad_int(1, 3), steps=bad_int(0, 2**31),
+          eta=bad_real(positive=True), tol=bad_real(nonnegative=True, none_ok=True),
+          seed=st.one_of(st.integers(max_value=-1), NOT_INTEGRAL, NON_FINITE, TEXT,   # or a list
+                         st.sampled_from([[], [1.5], [-1], [0, "a"]])),
+          device=st.sampled_from(["gpu", "cuda:x", "tpu", ""]))),
     ("_validate.seed", _validate.seed, dict(value=3), dict(value=bad_seed())),
     ("config.torch_device", config.torch_device, dict(value="cpu"),
      dict(value=st.one_of(st.sampled_from(["gpu", "cuda:x", "tpu", "xla", "cpu:cpu"]), st.integers(),

@@ -17,6 +17,8 @@ Beyond the paper (the book's own)
 ---------------------------------
 variants       parallel, adaptive, refined and orthogonal deflation (one ``VariantResult``)
 selection      choosing the rank online: ``noise_level``, ``noise_threshold``, ``select_rank``
+allocation     budgets chosen by a bound: ``step_curves`` (each step's error against its budget),
+               ``costs``, ``split`` (the exact minimising split)
 
 Engines
 -------
@@ -46,9 +48,9 @@ config         the run size (``ONERANK_SCALE``), the data folder (``ONERANK_DATA
 plotting       figures at the page's width (``panels``)
 """
 
-from . import (batched, config, deflation, problems, rank1, rowspace, schedules, selection,
+from . import (allocation, batched, config, deflation, problems, rank1, rowspace, schedules, selection,
                simultaneous, synthetic, theory, variants)
 
-__all__ = ["batched", "config", "deflation", "problems", "rank1", "rowspace", "schedules", "selection",
+__all__ = ["allocation", "batched", "config", "deflation", "problems", "rank1", "rowspace", "schedules", "selection",
            "simultaneous", "synthetic", "theory", "variants"]
 __version__ = "0.2.0"

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import _validate, batched, config, problems, results, schedules
+from . import _validate, allocation, batched, config, problems, results, schedules
 from .plotting import panels
 
 #: The colour of each of the paper's three schedules (Section 5.1; their values of alpha
@@ -434,6 +434,98 @@ def alpha_sweep(s: Setting, *, progress: bool = False) -> dict:
             "best_alpha_recovery": float(alphas[np.argmin(rec.mean(0))]),
             "best_alpha_cumulative_delta": float(alphas[np.argmin(cum.mean(0))]),
             "fallbacks": res.fallbacks}
+
+
+#: The bounds whose allocation rules :func:`allocation_rules` measures (the book's part 2
+#: and two forms of Theorem 1; see :mod:`onerank.allocation`).
+RULES = ("additive", "paper", "corrected")
+
+
+def allocation_rules(s: Setting, *, totals=None, rules=RULES, draws: int = 3,
+                     progress: bool = False) -> dict:
+    """The budgets a bound chooses, run, beside the whole alpha family.
+
+    The book's own experiment (chapter "Errors add"), not the paper's or the authors'
+    notes'. Noiseless raw exponential profile (the alpha sweep's problem), every trial.
+    For each trial, :func:`onerank.allocation.step_curves` predicts every step's error as
+    a function of its budget on the exact residuals; each rule splits the total T by
+    :func:`onerank.allocation.split` so as to minimise what its bound charges
+    (:func:`onerank.allocation.costs`). Two predictions are used: from the initial points
+    the run itself uses ("informed"), and averaged over ``draws`` other initial points
+    ("blind": the expected charge, with no knowledge of the run's draws). Algorithm 2 is
+    then run with those budgets and with every alpha of linspace(-2, 2, s.alphas).
+
+    Parameters
+    ----------
+    s : Setting
+        The sizes and conventions of the reproduction (:func:`setting`).
+    totals : sequence of ints, optional
+        The totals T (default: ``s.T``, the figures' total, and ``4 s.T``).
+    rules : sequence of str, optional
+        Bounds of :data:`onerank.allocation.BOUNDS` (default :data:`RULES`).
+    draws : int >= 1, optional
+        Initial points the blind prediction averages over (default 3); seeds
+        ``2**20 + trial * draws + j``, never a run's.
+    progress : bool, optional
+        Show progress bars (default False).
+
+    Returns
+    -------
+    dict
+        ``setting``, ``alphas``, ``rules``, ``draws``, ``trials``, ``totals`` and ``runs``:
+        per total, ``T``, ``alpha_train`` and ``alpha_recovery`` (trials x alphas final
+        errors); for the informed rules ``rule_train``, ``rule_recovery`` (per rule, one
+        final error per trial), ``rule_budgets`` (per rule, trials x r) and
+        ``rule_predicted`` (the bound's predicted cost sum at those budgets), and the
+        same four for the blind rules (``blind_*``); ``curve_stop`` (trials x r, the step
+        at which each informed curve stopped).
+    """
+    _check_setting(s)
+    _validate.flag(progress, "progress")
+    draws = _validate.integer(draws, "draws", minimum=1, maximum=2**10)
+    totals = [s.T, 4 * s.T] if totals is None else _validate.counts(
+        totals, "totals", minimum=2 * s.r, what="totals")
+    if isinstance(rules, str) or not rules:
+        raise ValueError(f"rules must be a non-empty sequence of names from "
+                         f"{allocation.BOUNDS}, got {rules!r}")
+    for rule in rules:
+        _validate.choice(rule, "rules", allocation.BOUNDS)
+    alphas = np.linspace(-2.0, 2.0, s.alphas)
+    family = {T: _budgets(s, T, alphas) for T in totals}
+    longest = max(totals) - 2 * (s.r - 1)
+    fields = [f"{kind}_{k}" for kind in ("rule", "blind")
+              for k in ("train", "recovery", "budgets", "predicted")]
+    runs = [{"T": T, "alpha_train": [], "alpha_recovery": [],
+             **{f: {rule: [] for rule in rules} for f in fields}} for T in totals]
+    stops = []
+    A = len(alphas)
+    for trial in config.progress(range(s.trials), enabled=progress, desc="trials"):
+        p = problem(s, trial=trial)
+        seeds = [trial] + [2**20 + trial * draws + j for j in range(draws)]
+        curves = allocation.step_curves(p.Y, p.X, s.r, longest, eta=step_size(s), tol=s.tol,
+                                        seed=seeds)
+        stops.append(curves["stopped"][0].tolist())
+        charged = {}
+        for rule in rules:
+            c = allocation.costs(curves, rule)
+            charged[rule] = {"rule": c[0], "blind": c[1:].mean(0)}
+        for run, T in zip(runs, totals):
+            chosen = [(kind, rule, allocation.split(charged[rule][kind], T))
+                      for kind in ("rule", "blind") for rule in rules]
+            res = _run(s, [p], np.concatenate([family[T], np.stack([t for *_, t in chosen])]),
+                       seeds=[trial], exact=False)
+            train, rec = res.train_errors[0, :, -1], res.recovery_errors[0, :, -1]
+            run["alpha_train"].append(train[:A].tolist())
+            run["alpha_recovery"].append(rec[:A].tolist())
+            for i, (kind, rule, t) in enumerate(chosen):
+                run[f"{kind}_train"][rule].append(float(train[A + i]))
+                run[f"{kind}_recovery"][rule].append(float(rec[A + i]))
+                run[f"{kind}_budgets"][rule].append(t.tolist())
+                run[f"{kind}_predicted"][rule].append(
+                    float(charged[rule][kind][np.arange(s.r), t].sum()))
+    return {"setting": asdict(s), "alphas": alphas.tolist(), "rules": list(rules),
+            "draws": draws, "trials": s.trials, "totals": list(totals), "runs": runs,
+            "curve_stop": stops}
 
 
 def spectra(s: Setting) -> dict:
@@ -926,6 +1018,45 @@ def plot_alpha(res: dict):
     return fig
 
 
+def plot_allocation(res: dict, key: str = "recovery"):
+    """The budgets a bound chooses against the alpha family: one panel per total.
+
+    Parameters
+    ----------
+    res : dict
+        A record of :func:`allocation_rules`.
+    key : {"recovery", "train"}, optional
+        The final error shown (default "recovery").
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
+    _validate.choice(key, "key", ("recovery", "train"))
+    fig, axes = panels(len(res["runs"]), height=2.8)
+    axes = np.atleast_1d(axes)
+    a = np.asarray(res["alphas"])
+    styles = {"additive": ("tab:green", "-"), "paper": ("tab:red", "--"),
+              "corrected": ("tab:purple", ":"), "sharp": ("tab:brown", "-.")}
+    labels = {"additive": "book's part 2", "paper": "Theorem 1, eq. (8)",
+              "corrected": "Theorem 1, corrected", "sharp": "Theorem 1, sharp"}
+    for ax, run in zip(axes, res["runs"]):
+        y = np.asarray(run[f"alpha_{key}"])
+        ax.fill_between(a, y.min(0), y.max(0), color="0.88", lw=0)
+        ax.plot(a, y.mean(0), "k.-", ms=3, lw=0.8, label=r"$\alpha$ family")
+        for rule in res["rules"]:
+            colour, ls = styles.get(rule, ("tab:grey", "-"))
+            ax.axhline(np.mean(run[f"rule_{key}"][rule]), color=colour, ls=ls, lw=1.4,
+                       label=labels.get(rule, rule))
+        ax.set_yscale("log")
+        ax.set(xlabel=r"$\alpha$", title=f"T = {run['T']}")
+    axes[0].set_ylabel(r"final $\|\hat W - W^*\|_F$" if key == "recovery"
+                       else "final training error")
+    axes[0].legend(fontsize=7)
+    return fig
+
+
 def plot_fig5(res: dict):
     """Fig. 5: singular values of W* and of Y for each profile.
 
@@ -1227,6 +1358,7 @@ def plot_simultaneous(res: dict):
 FIGURES = {
     "fig1": (schedule_paths, plot_fig1),
     "alpha": (alpha_sweep, plot_alpha),
+    "allocation": (allocation_rules, plot_allocation),
     "fig5": (spectra, plot_fig5),
     "fig6": (profiles, plot_profiles),
     "fig7": (noise_levels, plot_fig7),
