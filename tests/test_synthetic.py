@@ -163,3 +163,21 @@ def test_a_broken_record_is_redone(tmp_path, capsys, content):
     out = capsys.readouterr().out
     assert "broken record" in out and str(folder / "fig5.json") in out       # named by path
     assert json.loads((folder / "fig5.json").read_text())["setting"]["name"] == "code"
+
+
+def test_bounds_command_writes_resumes_and_redoes_a_broken_record(tmp_path, monkeypatch, capsys):
+    from onerank import theory
+    monkeypatch.setitem(theory.CASCADE_SWEEP, "quick", {"per_step": [5], "seeds": 1})
+    assert cli.main(["bounds", "--scale", "quick", "--out", str(tmp_path)]) == 0
+    target = tmp_path / "cascade_sweep.json"
+    rec = json.loads(target.read_text())
+    assert len(rec["runs"]) == 3 * 3 * 3                  # profiles x ranks x alphas
+    assert rec["run"]["command"] == f"python -m onerank bounds --scale quick --out {tmp_path}"
+    assert all(r["actual"] <= r["additive_sq"] * (1 + 1e-12) for r in rec["runs"])
+    capsys.readouterr()
+    cli.main(["bounds", "--scale", "quick", "--out", str(tmp_path)])
+    assert "saved already" in capsys.readouterr().out
+    target.write_text(target.read_text()[:100])           # a write killed half way
+    cli.main(["bounds", "--scale", "quick", "--out", str(tmp_path)])
+    assert "broken record" in capsys.readouterr().out
+    assert len(json.loads(target.read_text())["runs"]) == 27

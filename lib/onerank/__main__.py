@@ -10,6 +10,9 @@ Installed as the console script ``onerank`` (the same as ``python -m onerank``).
 ``onerank vision <experiment ...|all> --scale full --out DIR``
     Runs the image experiments (:mod:`onerank.vision_sweep`), one JSON per run under
     ``DIR/<dataset>/``.
+``onerank bounds --scale full --out DIR``
+    Runs the cascade sweep of the "Errors add" chapter (:data:`onerank.theory.CASCADE_SWEEP`)
+    and saves every bound of every run as ``DIR/cascade_sweep.json``.
 ``onerank language <experiment ...|all> --scale full --model distilbert --out DIR``
     Runs the SST-2 probe (:mod:`onerank.language_sweep`), one JSON per run under
     ``DIR/<model>/``.
@@ -50,13 +53,14 @@ def _epilog(command: str | None) -> str:
             f"  synthetic: {', '.join(sorted(synthetic.FIGURES))}, all\n"
             f"  vision:    {', '.join(_experiments('vision', None)[:-1])}, all\n"
             f"  language:  {', '.join(_experiments('language', None)[:-1])}, all\n"
+            "  bounds:    the cascade sweep of the Errors add chapter (no experiment names)\n"
             "'onerank COMMAND --help' gives each command's options.")
 
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     # The synthetic experiments need no torch: import a sweep's module only for its command.
-    command = argv[0] if argv and argv[0] in ("synthetic", "vision", "language") else None
+    command = argv[0] if argv and argv[0] in ("synthetic", "vision", "language", "bounds") else None
     parser = argparse.ArgumentParser(prog="onerank", description=__doc__.splitlines()[0], epilog=_epilog(command),
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -89,7 +93,13 @@ def main(argv=None) -> int:
     lang.add_argument("--heads", nargs="+", choices=("frozen", "trainable"), default=None)
     lang.add_argument("--seeds", type=int, default=None, help="number of seeds (default: the scale's)")
     lang.add_argument("--force", action="store_true", help="rerun runs already saved")
+    bnd = sub.add_parser("bounds", help="the cascade sweep of the Errors add chapter (the book's own)")
+    bnd.add_argument("--out", required=True, help="output folder (results/bounds for the recorded run)")
+    bnd.add_argument("--scale", choices=("quick", "full"), default="full", help=SCALE_HELP)
+    bnd.add_argument("--force", action="store_true", help="recompute a record already saved")
     args = parser.parse_args(argv)
+    if args.command == "bounds":
+        return _bounds(args)
     if args.command == "language":
         start = time.perf_counter()
         exps = None if "all" in args.experiments else args.experiments
@@ -118,6 +128,32 @@ def main(argv=None) -> int:
         synthetic.write(fig, args.setting, args.out, scale=args.scale, force=args.force)
         bar.write(f"{fig}: {time.perf_counter() - start:.1f} s -> {args.out}/{args.setting}/{fig}.{{json,png,pdf}}")
     print(f"total {time.perf_counter() - total:.1f} s")
+    return 0
+
+
+def _bounds(args) -> int:
+    """``onerank bounds``: the cascade sweep, saved with its provenance (skipped if saved)."""
+    from pathlib import Path
+
+    from . import results, theory
+
+    target = Path(args.out) / "cascade_sweep.json"
+    if target.exists() and not args.force:
+        try:
+            saved = results.read_json(target)
+            if saved.get("scale") == args.scale and "runs" in saved and "run" in saved:
+                print(f"{target}: saved already ({len(saved['runs'])} runs); --force recomputes it")
+                return 0
+            print(f"{target}: a record of another run size or a broken one; recomputing it")
+        except (OSError, ValueError) as err:
+            print(f"{target}: broken record ({err}); recomputing it")
+    start = time.perf_counter()
+    rec = theory.cascade_record(args.scale)
+    rec["run"] = {**results.provenance(device="cpu"), "scale": args.scale,
+                  "wall_seconds": time.perf_counter() - start,
+                  "command": f"python -m onerank bounds --scale {args.scale} --out {args.out}"}
+    results.write_json(target, rec)
+    print(f"{len(rec['runs'])} runs -> {target} in {rec['run']['wall_seconds']:.1f} s")
     return 0
 
 

@@ -9,7 +9,8 @@ the step size; see :data:`SETTINGS`). The paper setting adds a budget sweep
 (:func:`budget_sweep`), its readings of the ambiguous prints (:func:`variants`) and the
 simultaneous baseline of eq. (4) (:func:`simultaneous_baseline`). The alpha
 sweep and the third panel of Fig. 1 (cumulative numerical error) come from the
-authors' notes and code, not from arXiv v1. Each experiment function
+authors' notes and code, not from arXiv v1; :func:`allocation_rules` (budgets chosen
+by a bound, against the alpha family) is the book's own. Each experiment function
 returns a plain dict of numbers (JSON-ready, arrays as nested lists) and each
 ``plot_*`` function draws a figure from such a dict, so a figure can be redrawn
 from its saved numbers. :func:`write` runs one figure and saves ``<name>.json``,
@@ -526,6 +527,40 @@ def allocation_rules(s: Setting, *, totals=None, rules=RULES, draws: int = 3,
     return {"setting": asdict(s), "alphas": alphas.tolist(), "rules": list(rules),
             "draws": draws, "trials": s.trials, "totals": list(totals), "runs": runs,
             "curve_stop": stops}
+
+
+def allocation_summary(res: dict) -> list:
+    """The rows of the allocation tables: per total and error, the family against the rules.
+
+    Parameters
+    ----------
+    res : dict
+        A record of :func:`allocation_rules` (live or read back from JSON).
+
+    Returns
+    -------
+    list of dict
+        One row per total T and per final error (``key``: "train" or "recovery"), with
+        ``setting``, ``T``, ``key``; ``best`` and ``alpha``, the alpha family's lowest mean
+        over the trials and where it is reached; ``equal``, the mean at alpha = 0; and, per
+        ``(kind, rule)`` with kind "rule" (informed) or "blind", the rule's mean.
+    """
+    if not isinstance(res, dict) or not {"alphas", "runs", "rules", "setting"} <= set(res):
+        raise TypeError("res must be a record of onerank.synthetic.allocation_rules")
+    a = np.asarray(res["alphas"])
+    rows = []
+    for run in res["runs"]:
+        for key in ("train", "recovery"):
+            mean = np.asarray(run[f"alpha_{key}"], dtype=float).mean(0)   # over the trials
+            i = int(np.argmin(mean))
+            row = {"setting": res["setting"]["name"], "T": run["T"], "key": key,
+                   "best": float(mean[i]), "alpha": float(a[i]),
+                   "equal": float(mean[int(np.argmin(np.abs(a)))])}
+            for kind in ("rule", "blind"):
+                for rule in res["rules"]:
+                    row[kind, rule] = float(np.mean(run[f"{kind}_{key}"][rule]))
+            rows.append(row)
+    return rows
 
 
 def spectra(s: Setting) -> dict:

@@ -744,7 +744,8 @@ def deflation_with_errors(Y, errors) -> dict:
             "train_errors": np.array(train), "residual_sigma": sigmas}
 
 
-def additive_bound(tail_r, step_errors, *, tops=None, tail_tops=None, outside=0.0) -> float:
+def additive_bound(tail_r, step_errors, *, tops=None, tail_tops=None, caps=None,
+                   outside=0.0) -> float:
     """The book's bound on the training error from the per-step errors: no gap factors.
 
     With eps_k = ||delta_k X||_F (step k's rank-1 piece against the exact minimiser of
@@ -756,9 +757,13 @@ def additive_bound(tail_r, step_errors, *, tops=None, tail_tops=None, outside=0.
       ``c_k = min(1, eps_k / (tops[k] - eps_k))`` (1 when ``tops[k] <= eps_k``), where
       ``tops[k]`` is sigma_1(Y_k P) and ``tail_tops[k]`` is sigma_{r-k+2}(Y_k P) (1-based
       k), the largest singular value that stays in the rank-r tail of the residual step k
-      saw.
+      saw;
+    - capped quadrature form (``caps`` given, with ``tops`` and ``tail_tops``): each
+      increment ``eps_k^2 + 2 c_k eps_k tail_tops[k]`` replaced by its minimum with
+      ``caps[k]``, where ``caps[k]`` is sigma_{r-k}(Y_k P)^2 + sigma_{r-k+1}(Y_k P)^2 for
+      k < r (what a step that removes nothing useful can cost at most) and inf for k = r.
 
-    Both bound ||(Y - W_hat X) P||_F; the part outside the row space is added in
+    All bound ||(Y - W_hat X) P||_F; the part outside the row space is added in
     quadrature: the returned value is ``(form^2 + outside^2)^{1/2}``, a bound on
     ||Y - W_hat X||_F.
 
@@ -771,6 +776,8 @@ def additive_bound(tail_r, step_errors, *, tops=None, tail_tops=None, outside=0.
     tops, tail_tops : (r,) array_like, optional
         sigma_1(Y_k P) and sigma_{r-k+2}(Y_k P) of the actual residuals, >= 0; both or
         neither.
+    caps : (r,) array_like, optional
+        The caps of the capped form, >= 0 (inf allowed); only with ``tops``.
     outside : float, optional
         ||Y (I - P)||_F (default 0).
 
@@ -786,6 +793,8 @@ def additive_bound(tail_r, step_errors, *, tops=None, tail_tops=None, outside=0.
     out = _validate.real(outside, "outside", nonnegative=True)
     if (tops is None) != (tail_tops is None):
         raise ValueError("tops and tail_tops must be given together (or neither)")
+    if caps is not None and tops is None:
+        raise ValueError("caps needs tops and tail_tops (the capped form is a quadrature form)")
     if tops is None:
         form = tau + float(eps.sum())
         return float(np.hypot(form, out))
@@ -797,7 +806,13 @@ def additive_bound(tail_r, step_errors, *, tops=None, tail_tops=None, outside=0.
     c = np.ones_like(eps)
     ok = room > 0
     c[ok] = np.minimum(1.0, eps[ok] / room[ok])
-    form2 = tau**2 + float(np.sum(eps**2 + 2.0 * c * eps * nxt))
+    step = eps**2 + 2.0 * c * eps * nxt
+    if caps is not None:
+        cap = np.asarray(caps, dtype=float)
+        if cap.shape != eps.shape or np.any(np.isnan(cap)) or np.any(cap < 0):
+            raise ValueError(f"caps must be {eps.size} numbers >= 0 (inf allowed), got {caps!r}")
+        step = np.minimum(step, cap)
+    form2 = tau**2 + float(np.sum(step))
     return float(np.sqrt(form2 + out**2))
 
 
@@ -823,6 +838,71 @@ def additive_inputs(m: CascadeMeasurement, r: int) -> dict:
                 tops=np.array([s[0] for s in sig]),
                 tail_tops=np.array([s[min(r - k, s.size - 1)] for k, s in enumerate(sig)]),
                 outside=float(m.outside))
+
+
+def additive_caps(m: CascadeMeasurement, r: int) -> np.ndarray:
+    """The ``caps`` of :func:`additive_bound` measured along a run.
+
+    Parameters
+    ----------
+    m : CascadeMeasurement
+        :func:`measure` of a run with at least ``r`` components.
+    r : int
+        The number of components, 1 <= r <= the run's.
+
+    Returns
+    -------
+    (r,) array
+        sigma_{r-k}(Y_k P)^2 + sigma_{r-k+1}(Y_k P)^2 for k = 1..r-1 (singular values past
+        the residual's last count as 0), inf for k = r.
+    """
+    r = _validate.integer(r, "r", minimum=1, maximum=len(m.delta_X))
+    caps = np.full(r, np.inf)
+    for k in range(r - 1):                          # 0-based: j = r - k steps left, j >= 2
+        sv = np.concatenate([m.residual_sigma[k], np.zeros(r)])
+        j = r - k
+        caps[k] = sv[j - 2] ** 2 + sv[j - 1] ** 2
+    return caps
+
+
+#: The sizes of the cascade sweep behind the "Errors add" chapter's looseness table, per
+#: run size: full is the cascade chapter's full sweep.
+CASCADE_SWEEP = {"quick": {"per_step": [10, 100, 1000], "seeds": 2},
+                 "full": {"per_step": [10, 30, 100, 300, 1000, 3000, 10000], "seeds": 10}}
+
+
+def cascade_record(scale: str) -> dict:
+    """The sweep :data:`CASCADE_SWEEP` of run size ``scale``, as a JSON-ready record.
+
+    Parameters
+    ----------
+    scale : {"quick", "full"}
+        The run size.
+
+    Returns
+    -------
+    dict
+        ``scale``, ``per_step``, ``seeds`` and ``runs``: the :func:`cascade_sweep` runs with
+        arrays as lists and NaN (a bound whose hypothesis fails) as None.
+    """
+    _validate.choice(scale, "scale", CASCADE_SWEEP)
+    size = CASCADE_SWEEP[scale]
+
+    def plain(v):
+        if isinstance(v, np.ndarray):
+            return [plain(x) for x in v.tolist()]
+        if isinstance(v, (list, tuple)):
+            return [plain(x) for x in v]
+        if isinstance(v, (bool, np.bool_)):
+            return bool(v)
+        if isinstance(v, (float, np.floating)):
+            return None if not np.isfinite(v) else float(v)
+        if isinstance(v, np.integer):
+            return int(v)
+        return v
+
+    runs = cascade_sweep(size["per_step"], size["seeds"])
+    return {"scale": scale, **size, "runs": [{k: plain(v) for k, v in run.items()} for run in runs]}
 
 
 def cascade_sweep(per_step, seeds: int, *, ranks=(2, 4, 6), alphas=(-1.0, 0.0, 1.0),
@@ -919,7 +999,8 @@ def bound_report(problem, result, r: int) -> dict:
         T_k / sigma_k over k <= r), ``"r"``, one entry per variant of :data:`VARIANTS`
         (:func:`theorem1_bound`), ``"l1"`` (the corrected form with the l1 tail), and the
         book's bounds without gap factors (:func:`additive_bound`, on the whole training
-        error): ``"additive"`` (linear form), ``"additive_sq"`` (quadrature form) and
+        error): ``"additive"`` (linear form), ``"additive_sq"`` (quadrature form),
+        ``"additive_min"`` (quadrature form with its increments capped, :func:`additive_caps`),
         ``"additive_sigma"`` (linear form with sigma_max(X) ||delta_k||_F for eps_k) and
         ``"additive_apriori"`` ((tail^2 + 5 sum eps_k^2)^{1/2}, outside added, where every
         eps_k <= sigma_1(Y_k P) / 2; NaN where that hypothesis fails).
@@ -938,6 +1019,7 @@ def bound_report(problem, result, r: int) -> dict:
     out["l1"] = theorem1_bound(s, sx, dn, r, variant="corrected", tail="l1")
     inputs = additive_inputs(m, r)
     out["additive_sq"] = additive_bound(**inputs)
+    out["additive_min"] = additive_bound(**inputs, caps=additive_caps(m, r))
     lin = {k: v for k, v in inputs.items() if k not in ("tops", "tail_tops")}
     out["additive"] = additive_bound(**lin)
     out["additive_sigma"] = additive_bound(**{**lin, "step_errors": sx * dn[:r]})
