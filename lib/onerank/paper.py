@@ -1333,7 +1333,8 @@ ITEMS = (
          "standard LoRA (the caption describes Fig. 2's content)", "{ref}`ch-vision`", "not stated", "as Fig. 3",
          "fig11"),
     Item("Fig. 12", "App. F, P-L907-921, caption P-L933", "paths for all datasets; MNIST 10-1-1 vs 1-10-10 by 5-7 "
-         "points", "{ref}`ch-vision`", "equivalent", "no MNIST or CIFAR-100 paths recorded", "fig12"),
+         "points", "{ref}`ch-vision`", "equivalent", "no CIFAR-100 paths recorded (none can be made here)",
+         "fig12"),
     Item("Fig. 13", "App. F, P-L911, caption P-L938", "per rank-$r$ architecture, the spread over epoch allocations",
          "{ref}`ch-paper-items`", "not stated", "computed here from the recorded paths", "fig13"),
     Item("Sec. 5.2 baselines", "Sec. 5.2, P-L240-248", "base accuracy ~98% (MNIST), ~40% (CIFAR-10), ~20% "

@@ -7,8 +7,8 @@ dataset it can load and writes, per dataset,
 =========================  ====================================================================
 ``base-s{seed}.json``      (a) the pretrained base model: accuracy on the old and new classes
 ``seq-s{seed}.json``       (b) sequential rank-1 LoRA: new- and old-class accuracy per component
-``joint-e{E}-s{seed}.json`` (b) joint rank-3 LoRA for E epochs (the authors' 10, the FLOPs-matched
-                           count, and the sequential run's total)
+``joint-s{seed}.json``     (b) joint rank-3 LoRA, one record for every epoch count E (the
+                           authors' 10, the FLOPs-matched count, and the sequential run's total)
 ``online-s{seed}.json``    (f) the online choice of the rank
 ``alpha-T{T}-s{seed}.json`` (e) the alpha-family schedules (and joint LoRA) at T total epochs
 ``adaptive-T{T}-s{seed}.json`` budgets set while training (:func:`onerank.vision.sequential_adaptive`)
