@@ -1,7 +1,7 @@
 """Budgets chosen by a bound: each step's error as a function of its own budget, and the
 split of a total budget that minimises what a bound charges for those errors.
 
-The book's own construction (chapter "Errors add"), not the paper's: arXiv v1 compares
+The book's own construction (chapter "Budgets from a bound"), not the paper's: arXiv v1 compares
 three fixed schedules, and the authors' notes and code the alpha family
 (:mod:`onerank.schedules`); neither derives a schedule from a bound.
 

@@ -446,7 +446,7 @@ def allocation_rules(s: Setting, *, totals=None, rules=RULES, draws: int = 3,
                      progress: bool = False) -> dict:
     """The budgets a bound chooses, run, beside the whole alpha family.
 
-    The book's own experiment (chapter "Errors add"), not the paper's or the authors'
+    The book's own experiment (chapter "Budgets from a bound"), not the paper's or the authors'
     notes'. Noiseless raw exponential profile (the alpha sweep's problem), every trial.
     For each trial, :func:`onerank.allocation.step_curves` predicts every step's error as
     a function of its budget on the exact residuals; each rule splits the total T by
