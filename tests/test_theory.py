@@ -295,3 +295,13 @@ def test_additive_bound_holds_along_runs(profile):
         assert rep["actual"] <= rep["additive_min"] * (1 + 1e-12)
         assert rep["additive_min"] <= rep["additive_sq"]
         assert rep["actual"] <= rep["additive"] * (1 + 1e-12) <= rep["additive_sigma"] * (1 + 1e-12)
+
+
+def test_additive_caps_are_the_two_smallest_values_still_to_fit():
+    spectra = [np.array([5.0, 4.0, 3.0, 2.0]), np.array([4.0, 3.0, 2.0]), np.array([3.0, 1.0])]
+    # r = 3: step 1 has 3 steps left (sigma_2, sigma_3), step 2 has 2 (sigma_1, sigma_2)
+    np.testing.assert_array_equal(theory.additive_caps(spectra, 3), [16.0 + 9.0, 16.0 + 9.0, np.inf])
+    # values past a residual's last count as 0
+    np.testing.assert_array_equal(theory.additive_caps([np.array([2.0])] * 3, 3), [0.0, 4.0, np.inf])
+    with pytest.raises(ValueError, match="r"):
+        theory.additive_caps(spectra, 4)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _validate, config, theory
+from . import _validate, batched, config, theory
 from .rowspace import RowSpace
 
 #: The bounds :func:`costs` can turn into a rule: the book's part 2 (squared excess) and
@@ -92,10 +92,7 @@ def step_curves(Y, X, r: int, steps: int, *, eta=0.003, tol: float | None = 1e-1
     # S_k = sigma_k u_k w_k^T plus the rest Rest_k (columns orthogonal to u_k, rows to w_k)
     rest = np.stack([(U[:, k + 1:] * sig[k + 1:]) @ Wt[k + 1:] for k in range(r)])
     rest_sq = np.array([np.sum(sig[k + 1:] ** 2) for k in range(r)])
-    b0 = []
-    for sd in seeds:
-        g = np.random.default_rng(sd)
-        b0.append([g.standard_normal(m) / np.sqrt(m) for _ in range(r)])
+    b0 = [batched._draws(sd, r, m) for sd in seeds]                  # the engine's draws
     dtype = torch.float32 if dev.type == "mps" else torch.float64
     t_ = lambda a: torch.as_tensor(np.ascontiguousarray(a), device=dev, dtype=dtype)  # noqa: E731
     # iterates are held (r, S, .): one batched product per component, shared by the seeds

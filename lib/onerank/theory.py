@@ -840,15 +840,17 @@ def additive_inputs(m: CascadeMeasurement, r: int) -> dict:
                 outside=float(m.outside))
 
 
-def additive_caps(m: CascadeMeasurement, r: int) -> np.ndarray:
-    """The ``caps`` of :func:`additive_bound` measured along a run.
+def additive_caps(residual_sigma, r: int) -> np.ndarray:
+    """The ``caps`` of :func:`additive_bound` from the residuals' singular values.
 
     Parameters
     ----------
-    m : CascadeMeasurement
-        :func:`measure` of a run with at least ``r`` components.
+    residual_sigma : sequence of at least r 1-d arrays
+        The singular values of Y_k P for k = 1..r, each non-increasing
+        (``CascadeMeasurement.residual_sigma``, or ``residual_sigma`` of
+        :func:`deflation_with_errors`).
     r : int
-        The number of components, 1 <= r <= the run's.
+        The number of components, >= 1.
 
     Returns
     -------
@@ -856,10 +858,10 @@ def additive_caps(m: CascadeMeasurement, r: int) -> np.ndarray:
         sigma_{r-k}(Y_k P)^2 + sigma_{r-k+1}(Y_k P)^2 for k = 1..r-1 (singular values past
         the residual's last count as 0), inf for k = r.
     """
-    r = _validate.integer(r, "r", minimum=1, maximum=len(m.delta_X))
+    r = _validate.integer(r, "r", minimum=1, maximum=len(residual_sigma))
     caps = np.full(r, np.inf)
     for k in range(r - 1):                          # 0-based: j = r - k steps left, j >= 2
-        sv = np.concatenate([m.residual_sigma[k], np.zeros(r)])
+        sv = np.concatenate([np.asarray(residual_sigma[k], dtype=float), np.zeros(r)])
         j = r - k
         caps[k] = sv[j - 2] ** 2 + sv[j - 1] ** 2
     return caps
@@ -1019,7 +1021,7 @@ def bound_report(problem, result, r: int) -> dict:
     out["l1"] = theorem1_bound(s, sx, dn, r, variant="corrected", tail="l1")
     inputs = additive_inputs(m, r)
     out["additive_sq"] = additive_bound(**inputs)
-    out["additive_min"] = additive_bound(**inputs, caps=additive_caps(m, r))
+    out["additive_min"] = additive_bound(**inputs, caps=additive_caps(m.residual_sigma, r))
     lin = {k: v for k, v in inputs.items() if k not in ("tops", "tail_tops")}
     out["additive"] = additive_bound(**lin)
     out["additive_sigma"] = additive_bound(**{**lin, "step_errors": sx * dn[:r]})
