@@ -79,6 +79,21 @@ def test_real_data_when_present():
     assert torch.bincount(mnist.y_train).tolist()[:2] == [5923, 6742]    # the published class counts
     cifar = data.load("cifar10", download=False)
     assert cifar.x_train.shape == (4000, 3072) and set(cifar.y_test.tolist()) == set(range(10))
+    # records name the files relative to $ONERANK_DATA, not by this machine's folders
+    assert mnist.source == "torchvision MNIST in $ONERANK_DATA"
+    assert cifar.source == "$ONERANK_DATA/cifar10-subset.npz"
+
+
+def test_shown_names_data_files_relative_to_the_variable(tmp_path, monkeypatch):
+    (tmp_path / "sub").mkdir()
+    monkeypatch.setenv("ONERANK_DATA", str(tmp_path))
+    assert data.shown(tmp_path) == "$ONERANK_DATA"
+    assert data.shown(tmp_path / "sub" / "x.npz") == "$ONERANK_DATA/sub/x.npz"
+    assert data.shown("/elsewhere/x.npz") == "/elsewhere/x.npz"       # outside: as given
+    monkeypatch.delenv("ONERANK_DATA")
+    assert data.shown(tmp_path / "x.npz") == str(tmp_path / "x.npz")
+    with pytest.raises(TypeError, match="path"):
+        data.shown(3)
 
 
 def test_epoch_paths_share_prefixes_and_match_sequential():

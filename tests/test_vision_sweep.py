@@ -58,7 +58,11 @@ def test_sweep_writes_one_json_per_run_and_resumes(tiny, tmp_path, monkeypatch):
     assert adaptive["train_samples"] == n_new - round(0.1 * n_new)                # 10% held out
     # the recorded command names everything that selects this run: dataset, seeds, total
     command = json.loads((tmp_path / "toy" / "adaptive-T3-s0.json").read_text())["run"]["command"]
-    assert command == f"python -m onerank vision adaptive --scale quick --out {tmp_path} --datasets toy --seeds 1 --totals 3"
+    # (and the data folder when $ONERANK_DATA names one: the rerun needs it too)
+    from onerank import config
+    env = "ONERANK_DATA=<data folder> " if config.data_dir() else ""
+    assert command == (f"{env}python -m onerank vision adaptive --scale quick --out {tmp_path} --datasets toy"
+                       " --seeds 1 --totals 3")
     assert list(vision_records.load(tmp_path)) == ["toy"] and len(vision_records.load(tmp_path)["toy"]) == 7
     # resume: nothing is recomputed (training would fail), a deleted run is redone alone
     def fail(*args, **kwargs):
@@ -88,7 +92,8 @@ def test_sweep_rejects_bad_arguments(tiny, tmp_path):
 def test_cli_runs_the_sweep(tiny, tmp_path):
     assert cli.main(["vision", "base", "--scale", "quick", "--out", str(tmp_path), "--datasets", "mnist"]) == 0
     record = json.loads((tmp_path / "mnist" / "base-s0.json").read_text())
-    assert record["run"]["command"].startswith("python -m onerank vision base --scale quick")
+    command = record["run"]["command"].removeprefix("ONERANK_DATA=<data folder> ")
+    assert command.startswith("python -m onerank vision base --scale quick")
     assert 0 <= record["metrics"]["old_accuracy"] <= 1 and record["metrics"]["new_accuracy"] == 0.0
 
 

@@ -129,7 +129,7 @@ def load(name: str, *, root=None, download: bool = True) -> Dataset:
             if candidate.is_file():
                 with np.load(candidate) as z:
                     arrays = [z[k] for k in ("x_train", "y_train", "x_test", "y_test")]
-                return _tensors(name, *arrays, source=str(candidate))
+                return _tensors(name, *arrays, source=shown(candidate))
         looked.append(str(root / folder))
         if (root / folder).is_dir():
             return _torchvision(name, root, download=False)
@@ -152,7 +152,35 @@ def _torchvision(name: str, root: Path, *, download: bool) -> Dataset:
     train = cls(str(root), train=True, download=download)
     test = cls(str(root), train=False, download=download)
     arrays = [np.asarray(train.data), np.asarray(train.targets), np.asarray(test.data), np.asarray(test.targets)]
-    return _tensors(name, *arrays, source=f"torchvision {cls.__name__} in {root}")
+    return _tensors(name, *arrays, source=f"torchvision {cls.__name__} in {shown(root)}")
+
+
+def shown(path) -> str:
+    """``path`` as records and chapters print it: under ``$ONERANK_DATA``, relative to it.
+
+    A record made with the data folder in ``$ONERANK_DATA`` then names the file the same
+    way on every machine (``$ONERANK_DATA/mnist.npz``), not by this machine's folders.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file or folder the data were read from.
+
+    Returns
+    -------
+    str
+        ``"$ONERANK_DATA"`` or ``"$ONERANK_DATA/<relative path>"`` when ``path`` lies in
+        the folder :func:`onerank.config.data_dir` names, else ``str(path)``.
+    """
+    path = Path(_validate.path(path, "path"))
+    folder = config.data_dir()
+    if folder is not None:
+        try:
+            rel = path.resolve().relative_to(folder.resolve())
+        except ValueError:
+            return str(path)
+        return f"${config.DATA_VARIABLE}" + ("" if rel == Path(".") else f"/{rel.as_posix()}")
+    return str(path)
 
 
 def _tensors(name, x_train, y_train, x_test, y_test, *, source) -> Dataset:

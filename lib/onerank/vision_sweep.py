@@ -7,8 +7,8 @@ dataset it can load and writes, per dataset,
 =========================  ====================================================================
 ``base-s{seed}.json``      (a) the pretrained base model: accuracy on the old and new classes
 ``seq-s{seed}.json``       (b) sequential rank-1 LoRA: new- and old-class accuracy per component
-``joint-s{seed}.json``     (b) joint rank-3 LoRA, one record for every epoch count E (the
-                           authors' 10, the FLOPs-matched count, and the sequential run's total)
+``joint-s{seed}.json``     (b, c) joint rank-3 LoRA at several epoch counts (the grid's, the
+                           authors' 10, the FLOPs-matched count, the sequential run's total)
 ``online-s{seed}.json``    (f) the online choice of the rank
 ``alpha-T{T}-s{seed}.json`` (e) the alpha-family schedules (and joint LoRA) at T total epochs
 ``adaptive-T{T}-s{seed}.json`` budgets set while training (:func:`onerank.vision.sequential_adaptive`)
@@ -66,7 +66,9 @@ class VisionScale:
     seq_epochs : tuple of int
         Epochs of each component of the sequential run (b).
     joint_epochs : tuple of int
-        Extra epoch counts of joint rank 3 (b), besides the matched and same counts.
+        Extra epoch counts of joint rank 3 (b), besides the matched and same counts: the
+        standard-LoRA points of the efficiency comparison (c), the grid's counts (one run,
+        read at each count, so they cost no training beyond the longest).
     grid : tuple of int
         Epochs per component of the epoch paths (c, d): every path over grid x grid x grid.
     totals : tuple of int
@@ -97,9 +99,10 @@ class VisionScale:
 #: quick is the chapter's CPU size.
 SCALES = {
     "quick": VisionScale(seeds=3, train_limit={"mnist": (12000, 6000)}, pretrain_epochs={"mnist": 3},
-                         seq_epochs=(2, 2, 2), joint_epochs=(), grid=(1, 3, 5), totals=(6, 12),
+                         seq_epochs=(2, 2, 2), joint_epochs=(1, 3, 5), grid=(1, 3, 5), totals=(6, 12),
                          alphas=(-1.0, 0.0, 1.0, 2.0), online_epochs=2, online_max_rank=6, threshold=0.005),
-    "full": VisionScale(seeds=5, train_limit={}, pretrain_epochs={}, seq_epochs=(6, 6, 6), joint_epochs=(10,),
+    "full": VisionScale(seeds=5, train_limit={}, pretrain_epochs={}, seq_epochs=(6, 6, 6),
+                        joint_epochs=(1, 3, 5, 10),
                         grid=(1, 3, 5, 10), totals=(6, 12, 18, 24, 30, 60),
                         alphas=(-1.0, -0.5, 0.0, 0.5, 1.0, 2.0), online_epochs=2, online_max_rank=10,
                         threshold=0.005),
@@ -366,8 +369,11 @@ def run(out, *, scale: str = "full", datasets=None, experiments=None, seeds=None
             print(f"{name}: skipped, {str(err).split(';')[0]} (see onerank.data.load)")
     planned = plan(scale, list(loaded), experiments, seeds, totals)
     runs = []
+    # the data folder, when one is named, belongs to the command: without it the rerun
+    # would download (or not find) the files
+    env = f"{config.DATA_VARIABLE}=<data folder> " if config.data_dir() else ""
     for name, exp, seed, params in planned:
-        command = (f"python -m onerank vision {exp} --scale {scale} --out {out} --datasets {name}"
+        command = (f"{env}python -m onerank vision {exp} --scale {scale} --out {out} --datasets {name}"
                    f" --seeds {seed + 1}" + (f" --totals {params['total']}" if "total" in params else ""))
         cfg = {"dataset": name, "experiment": exp, "seed": seed, "scale": scale, **params}
         runs.append(results.Run(out / run_file(name, exp, seed, params), cfg, command))
