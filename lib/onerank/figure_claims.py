@@ -586,6 +586,9 @@ def _ds_label(ds, name, runs):
     if "subset" in str(cfg.get("source", "")):
         n = cfg.get("train_old", 0) + cfg.get("train_new", 0)
         name = f"{name} subset ({n:,} training images)"
+    elif cfg.get("scale") == "quick":
+        n = cfg.get("train_old", 0) + cfg.get("train_new", 0)
+        name = f"{name} ({n:,} training images, quick scale)"
     elif ds == "mnist":
         name = "full MNIST"
     return f"{name}, {len(runs)} seed{'s' * (len(runs) != 1)}"
