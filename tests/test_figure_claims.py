@@ -183,6 +183,20 @@ def test_fig4_paths_rule(tmp_path):
     assert spread["verdict"] == "holds" and "rank-1 min 10.0% max 30.0%" in spread["detail"]
 
 
+def test_fig4_paths_gaps(tmp_path):
+    # 10->1->1 minus 1->10->10, per seed, returned as numbers and printed in the detail
+    for seed, (good, late) in enumerate([(0.5, 0.6), (0.7, 0.4)]):
+        paths = [{"epochs": [1, 10, 10], "accuracy": [0.2, 0.4, late]},
+                 {"epochs": [10, 1, 1], "accuracy": [0.3, 0.4, good]}]
+        _write(tmp_path, f"vision/mnist/paths-s{seed}.json", {
+            "config": {"dataset": "mnist", "experiment": "paths", "seed": seed, "source": "x/mnist.npz",
+                       "train_old": 5, "train_new": 5}, "metrics": {"grid": [1, 10], "paths": paths}})
+    out = fc.fig4_paths(tmp_path)
+    assert [s for s, _ in out["gaps"]["mnist"]] == [0, 1]
+    assert [round(g, 12) for _, g in out["gaps"]["mnist"]] == [-0.1, 0.3]
+    assert "s0 -10.0, s1 +30.0 points (mixed)" in out["detail"]
+
+
 def _sweep_spec(profile, finals, noise="none", level=0.0, budgets=(10, 100)):
     """finals: {schedule: [per total: [per trial]]} (W* norm 10)."""
     return {"profile": profile, "noise": noise, "level": level, "budgets": list(budgets), "trials": 2,
